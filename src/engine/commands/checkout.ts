@@ -1,0 +1,168 @@
+import { PatchworkError } from '../errors';
+import { forEachLimit } from '../fsutil';
+import { Index, statFields } from '../index-file';
+import { HEADS, assertValidRefName } from '../refs';
+import { FlatEntry, FlatTree, Repository } from '../repository';
+import { lstatOrUndefined, removeWorktreeFile, walkWorktree, IgnoreRules, writeWorktreeFile } from '../worktree';
+import { readMergeHeads } from './commit';
+import { compareWithIndex } from './status';
+import { resolveRevision } from '../revparse';
+
+export interface SwitchResult {
+  written: string[];
+  removed: string[];
+}
+
+const same = (a: FlatEntry | undefined, b: FlatEntry | undefined) => (!a && !b) || (!!a && !!b && a.id === b.id && a.mode === b.mode);
+
+function blocked(problems: { path: string; why: string }[]): PatchworkError {
+  const list = problems.slice(0, 5).map((p) => `${p.path} (${p.why})`).join(', ');
+  const more = problems.length > 5 ? ` and ${problems.length - 5} more` : '';
+  return new PatchworkError(
+    'DIRTY_WORKTREE',
+    `Your local changes would be overwritten: ${list}${more}.`,
+    'Commit or stash them first, or use --force to discard them.',
+    { paths: problems.map((p) => p.path) },
+  );
+}
+
+/**
+ * Move the index and the work tree from tree `from` (what HEAD has now) to tree `to`, carrying local
+ * changes to paths that are the same in both, as git does. Without `force`, everything that would
+ * lose a local change or an untracked file is found first and nothing is touched. With `force`,
+ * tracked paths are made to match `to` exactly (untracked files outside `to` are left alone).
+ * The caller holds the lock and writes the index (`ix` is updated in place) and then HEAD.
+ */
+export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to: FlatTree, opts: { force?: boolean } = {}): Promise<SwitchResult> {
+  const force = !!opts.force;
+  const paths = new Set<string>([...from.keys(), ...to.keys()]);
+  if (force) for (const p of [...ix.entries.keys(), ...ix.conflicts.keys()]) paths.add(p);
+  const writes: [string, FlatEntry][] = [];
+  const deletes: string[] = [];
+  const problems: { path: string; why: string }[] = [];
+
+  for (const p of paths) {
+    const a = from.get(p);
+    const b = to.get(p);
+    const e = ix.entries.get(p);
+    const st = lstatOrUndefined(repo.root, p);
+    const wt = st && !st.isDirectory() && e ? await compareWithIndex(repo, ix, e, st) : undefined;
+    const worktreeIs = (x: FlatEntry | undefined) => (wt ? wt.id === x?.id && wt.mode === x?.mode : false);
+    if (!force) {
+      if (same(a, b)) continue;
+      if (ix.conflicts.has(p)) {
+        problems.push({ path: p, why: 'unresolved conflict' });
+        continue;
+      }
+      if (!same(e, a) && !same(e, b)) {
+        problems.push({ path: p, why: 'staged changes' });
+        continue;
+      }
+      if (e && wt && !wt.same && !worktreeIs(b)) {
+        problems.push({ path: p, why: 'modified' });
+        continue;
+      }
+      if (!e && st && !st.isDirectory() && b) {
+        problems.push({ path: p, why: 'untracked file' });
+        continue;
+      }
+    }
+    if (b) {
+      if (!(same(e, b) && wt?.same)) writes.push([p, b]);
+      else ix.set({ ...e!, ...statFields(st!) });
+    } else if (e || a || ix.conflicts.has(p)) {
+      if (e || ix.conflicts.has(p)) deletes.push(p);
+      else if (force && st) deletes.push(p);
+    }
+  }
+
+  // Files and folders in each other's way.
+  const deleting = new Set(deletes);
+  const rules = new IgnoreRules(repo.root);
+  for (const [p] of writes) {
+    const parts = p.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      const st = lstatOrUndefined(repo.root, d);
+      if (st && !st.isDirectory() && !deleting.has(d) && !force) problems.push({ path: d, why: 'untracked file in the way' });
+    }
+    const st = lstatOrUndefined(repo.root, p);
+    if (st?.isDirectory()) {
+      const inside = walkWorktree(repo.root, rules, p).files.map((f) => f.path);
+      const left = inside.filter((f) => !deleting.has(f));
+      if (left.length && !force) problems.push({ path: p, why: `folder with ${left.length} untracked file${left.length > 1 ? 's' : ''} in the way` });
+      if (force) for (const f of left) deletes.push(f);
+    }
+  }
+  if (problems.length) throw blocked(problems);
+
+  deletes.sort().reverse();
+  for (const p of deletes) {
+    await removeWorktreeFile(repo.root, p);
+    ix.remove(p);
+  }
+  await forEachLimit(writes, 8, async ([p, b]) => {
+    const body = await repo.readBlob(b.id);
+    const st = await writeWorktreeFile(repo.root, p, b.mode, body);
+    ix.set({ path: p, id: b.id, mode: b.mode, stage: 0, ...statFields(st) });
+  });
+  if (force) {
+    for (const p of [...ix.entries.keys()]) if (!to.has(p)) ix.remove(p);
+    ix.conflicts.clear();
+  }
+  return { written: writes.map(([p]) => p).sort(), removed: deletes.filter((p) => !to.has(p)).sort() };
+}
+
+export interface CheckoutOptions {
+  force?: boolean;
+  /** Create this branch at the target and switch to it (`checkout -b`). */
+  newBranch?: string;
+}
+
+export interface CheckoutResult extends SwitchResult {
+  /** Branch now checked out, or undefined for a detached HEAD. */
+  branch: string | undefined;
+  id: string | undefined;
+}
+
+/** Switch to a branch (attached HEAD) or to a tag or commit (detached HEAD). */
+export async function checkout(repo: Repository, target: string | undefined, opts: CheckoutOptions = {}): Promise<CheckoutResult> {
+  return repo.withLock('checkout', async () => {
+    const head = await repo.head();
+    if (opts.newBranch) assertValidRefName(opts.newBranch);
+    if (opts.newBranch && (await repo.refs.read(HEADS + opts.newBranch))) {
+      throw new PatchworkError('BRANCH_EXISTS', `A branch named "${opts.newBranch}" already exists.`, `Use \`patchwork checkout ${opts.newBranch}\` to switch to it.`);
+    }
+    let branch: string | undefined;
+    let id: string | undefined;
+    if (target === undefined) {
+      if (opts.newBranch) {
+        branch = opts.newBranch;
+        id = head.id;
+      } else {
+        branch = head.kind === 'branch' ? head.branch : undefined;
+        id = head.id;
+      }
+    } else if (!opts.newBranch && (await repo.refs.read(HEADS + target))) {
+      branch = target;
+      id = await repo.refs.read(HEADS + target);
+    } else {
+      id = await resolveRevision(repo, target);
+      branch = opts.newBranch;
+    }
+    if ((await readMergeHeads(repo)).length && !opts.force && id !== head.id) {
+      throw new PatchworkError('MERGE_IN_PROGRESS', 'A merge is in progress.', 'Finish it with `patchwork commit`, or abandon it with `patchwork merge --abort`.');
+    }
+    const ix = (await repo.readIndex()).clone();
+    let result: SwitchResult = { written: [], removed: [] };
+    if (id !== head.id || opts.force) {
+      const [from, to] = await Promise.all([repo.commitTree(head.id), repo.commitTree(id)]);
+      result = await switchTree(repo, ix, from, to, { force: opts.force });
+      await repo.writeIndex(ix);
+    }
+    if (opts.newBranch && id) await repo.refs.write(HEADS + opts.newBranch, id);
+    if (branch) await repo.refs.setHead({ kind: 'branch', branch });
+    else await repo.refs.setHead({ kind: 'detached', id: id! });
+    return { ...result, branch, id };
+  });
+}

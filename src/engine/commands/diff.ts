@@ -1,0 +1,127 @@
+import { structuredPatch } from 'diff';
+import { FileMode } from '../objects';
+import { Index } from '../index-file';
+import { matchesAny } from '../pathspec';
+import { FlatEntry, FlatTree, Repository } from '../repository';
+import { resolveRevision } from '../revparse';
+import { lstatOrUndefined, readWorktreeBlob } from '../worktree';
+import { worktreeState } from './status';
+
+export interface Side {
+  id: string;
+  mode: FileMode;
+  /** Content; read lazily from the store when absent. */
+  body?: Buffer;
+}
+
+export interface FileDiff {
+  path: string;
+  status: 'added' | 'modified' | 'deleted';
+  old?: Side;
+  new?: Side;
+  binary: boolean;
+  /** Unified diff in git's format, headers included. */
+  patch: string;
+}
+
+/** Git's heuristic: a NUL byte in the first 8000 bytes means binary. */
+export function isBinary(body: Buffer): boolean {
+  return body.subarray(0, 8000).includes(0);
+}
+
+const short = (id: string | undefined) => (id ? id.slice(0, 7) : '0000000');
+
+export function formatPatch(path: string, old: (Side & { body: Buffer }) | undefined, neu: (Side & { body: Buffer }) | undefined): { patch: string; binary: boolean } {
+  const lines = [`diff --git a/${path} b/${path}`];
+  if (!old && neu) lines.push(`new file mode ${neu.mode}`);
+  else if (old && !neu) lines.push(`deleted file mode ${old.mode}`);
+  else if (old && neu && old.mode !== neu.mode) lines.push(`old mode ${old.mode}`, `new mode ${neu.mode}`);
+  const sameMode = old && neu && old.mode === neu.mode;
+  if (old?.id !== neu?.id) lines.push(`index ${short(old?.id)}..${short(neu?.id)}${sameMode ? ` ${old!.mode}` : ''}`);
+  const binary = (!!old && isBinary(old.body)) || (!!neu && isBinary(neu.body));
+  if (old?.id === neu?.id) return { patch: lines.join('\n') + '\n', binary };
+  const a = old ? `a/${path}` : '/dev/null';
+  const b = neu ? `b/${path}` : '/dev/null';
+  if (binary) {
+    lines.push(`Binary files ${a} and ${b} differ`);
+    return { patch: lines.join('\n') + '\n', binary };
+  }
+  lines.push(`--- ${a}`, `+++ ${b}`);
+  const p = structuredPatch(a, b, old ? old.body.toString('utf8') : '', neu ? neu.body.toString('utf8') : '', '', '', { context: 3 });
+  for (const h of p.hunks) {
+    const range = (start: number, count: number) => (count === 1 ? `${start}` : `${start},${count}`);
+    lines.push(`@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`);
+    lines.push(...h.lines);
+  }
+  return { patch: lines.join('\n') + '\n', binary };
+}
+
+async function load(repo: Repository, s: Side | undefined): Promise<(Side & { body: Buffer }) | undefined> {
+  if (!s) return undefined;
+  return { ...s, body: s.body ?? (await repo.readBlob(s.id)) };
+}
+
+export async function diffSides(repo: Repository, pairs: { path: string; old?: Side; new?: Side }[]): Promise<FileDiff[]> {
+  const out: FileDiff[] = [];
+  for (const { path, old, new: neu } of pairs.sort((x, y) => (x.path < y.path ? -1 : 1))) {
+    const [o, n] = await Promise.all([load(repo, old), load(repo, neu)]);
+    const { patch, binary } = formatPatch(path, o, n);
+    out.push({ path, status: !o ? 'added' : !n ? 'deleted' : 'modified', old: o, new: n, binary, patch });
+  }
+  return out;
+}
+
+function treePairs(a: Map<string, FlatEntry>, b: Map<string, FlatEntry>, specs?: string[]) {
+  const pairs: { path: string; old?: Side; new?: Side }[] = [];
+  for (const path of new Set([...a.keys(), ...b.keys()])) {
+    if (specs && !matchesAny(path, specs)) continue;
+    const x = a.get(path);
+    const y = b.get(path);
+    if (x && y && x.id === y.id && x.mode === y.mode) continue;
+    pairs.push({ path, old: x, new: y });
+  }
+  return pairs;
+}
+
+function indexFlat(ix: Index): FlatTree {
+  const m: FlatTree = new Map();
+  for (const [p, e] of ix.entries) m.set(p, { id: e.id, mode: e.mode });
+  return m;
+}
+
+/** Work tree against the index (what `diff` shows by default). */
+export async function diffWorktree(repo: Repository, specs?: string[]): Promise<FileDiff[]> {
+  const ix = await repo.readIndex();
+  const wt = await worktreeState(repo, ix, specs);
+  const pairs: { path: string; old?: Side; new?: Side }[] = [];
+  for (const [path, cur] of wt.modified) {
+    const e = ix.entries.get(path)!;
+    const st = lstatOrUndefined(repo.root, path)!;
+    const { body } = await readWorktreeBlob(repo.root, path, st);
+    pairs.push({ path, old: { id: e.id, mode: e.mode }, new: { id: cur.id, mode: cur.mode, body } });
+  }
+  for (const path of wt.deleted) {
+    const e = ix.entries.get(path)!;
+    pairs.push({ path, old: { id: e.id, mode: e.mode } });
+  }
+  return diffSides(repo, pairs);
+}
+
+/** HEAD against the index (`diff --staged`). */
+export async function diffStaged(repo: Repository, specs?: string[]): Promise<FileDiff[]> {
+  const head = await repo.commitTree(await repo.headCommit());
+  return diffSides(repo, treePairs(head, indexFlat(await repo.readIndex()), specs));
+}
+
+/** Between two revisions. */
+export async function diffRevisions(repo: Repository, a: string, b: string, specs?: string[]): Promise<FileDiff[]> {
+  const [ta, tb] = await Promise.all([repo.commitTree(await resolveRevision(repo, a)), repo.commitTree(await resolveRevision(repo, b))]);
+  return diffSides(repo, treePairs(ta, tb, specs));
+}
+
+/** A commit against its first parent (what `show` prints). */
+export async function diffCommit(repo: Repository, id: string): Promise<FileDiff[]> {
+  const c = await repo.readCommit(id);
+  const [ta, tb] = await Promise.all([repo.commitTree(c.parents[0]), repo.flattenTree(c.tree)]);
+  return diffSides(repo, treePairs(ta, tb));
+}

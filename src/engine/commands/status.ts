@@ -1,0 +1,143 @@
+import { Stats } from 'node:fs';
+import { objectId } from '../hash';
+import { Index, IndexEntry, statFields, statMatches } from '../index-file';
+import { FileMode } from '../objects';
+import { matchesAny } from '../pathspec';
+import { Head } from '../refs';
+import { FlatTree, Repository } from '../repository';
+import { IgnoreRules, lstatOrUndefined, readWorktreeBlob, walkWorktree } from '../worktree';
+import { acquireLock } from '../lock';
+import { join } from 'node:path';
+
+export type StagedKind = 'added' | 'modified' | 'deleted';
+export type UnstagedKind = 'modified' | 'deleted';
+
+export interface StatusResult {
+  head: Head;
+  staged: { path: string; kind: StagedKind }[];
+  unstaged: { path: string; kind: UnstagedKind }[];
+  untracked: string[];
+  /** Unmerged paths with the stages that are present. */
+  conflicts: { path: string; base: boolean; ours: boolean; theirs: boolean }[];
+  /** Files whose names cannot be stored (e.g. a file called `.git`), so they are never added. */
+  unstorable: string[];
+}
+
+export interface WorktreeState {
+  /** Path → current blob id and mode, for tracked paths whose content differs from the index. */
+  modified: Map<string, { id: string; mode: FileMode }>;
+  deleted: Set<string>;
+  untracked: string[];
+  unstorable: string[];
+  /** Entries whose stat changed but content did not: new stat values to cache. */
+  refreshed: IndexEntry[];
+}
+
+/**
+ * Is the work-tree file at `path` the same as the index entry? Uses the stat cache; files whose
+ * stat changed, or that changed in the same instant the index was written ("racily clean"), are
+ * re-hashed.
+ */
+export async function compareWithIndex(
+  repo: Repository,
+  ix: Index,
+  e: IndexEntry,
+  st: Stats,
+): Promise<{ same: boolean; id: string; mode: FileMode; refreshed?: IndexEntry }> {
+  if (statMatches(e, st) && e.mtimeMs < ix.fileMtimeMs) return { same: true, id: e.id, mode: e.mode };
+  const { body, mode } = await readWorktreeBlob(repo.root, e.path, st);
+  const id = objectId('blob', body);
+  const same = id === e.id && mode === e.mode;
+  return { same, id, mode, refreshed: same ? { ...e, ...statFields(st) } : undefined };
+}
+
+/** Compare the work tree with the index (optionally only under some pathspecs). */
+export async function worktreeState(repo: Repository, ix: Index, specs?: readonly string[]): Promise<WorktreeState> {
+  const rules = new IgnoreRules(repo.root);
+  const state: WorktreeState = { modified: new Map(), deleted: new Set(), untracked: [], unstorable: [], refreshed: [] };
+  const seen = new Set<string>();
+  const starts = specs && specs.length && !specs.includes('') ? specs : [''];
+  const check = async (e: IndexEntry, st: Stats | undefined) => {
+    if (!st || st.isDirectory()) {
+      state.deleted.add(e.path);
+      return;
+    }
+    const r = await compareWithIndex(repo, ix, e, st);
+    if (!r.same) state.modified.set(e.path, { id: r.id, mode: r.mode });
+    else if (r.refreshed) state.refreshed.push(r.refreshed);
+  };
+  const pending: Promise<void>[] = [];
+  for (const start of starts) {
+    const st = start ? lstatOrUndefined(repo.root, start) : undefined;
+    const walked = !start || st?.isDirectory() ? walkWorktree(repo.root, rules, start) : { files: st ? [{ path: start, stats: st }] : [], invalid: [] };
+    state.unstorable.push(...walked.invalid);
+    for (const f of walked.files) {
+      if (seen.has(f.path)) continue;
+      seen.add(f.path);
+      const e = ix.entries.get(f.path);
+      if (e) pending.push(check(e, f.stats));
+      else if (!ix.conflicts.has(f.path) && (start === f.path ? !rules.isIgnored(f.path, false) : true)) state.untracked.push(f.path);
+    }
+  }
+  // Tracked files the walk did not visit: deleted, or inside an ignored folder.
+  for (const [path, e] of ix.entries) {
+    if (seen.has(path) || (specs && !matchesAny(path, specs))) continue;
+    pending.push(check(e, lstatOrUndefined(repo.root, path)));
+  }
+  await Promise.all(pending);
+  state.untracked.sort();
+  return state;
+}
+
+export function diffTrees(from: FlatTree, to: Map<string, { id: string; mode: FileMode }>): { path: string; kind: StagedKind }[] {
+  const out: { path: string; kind: StagedKind }[] = [];
+  for (const [path, e] of to) {
+    const h = from.get(path);
+    if (!h) out.push({ path, kind: 'added' });
+    else if (h.id !== e.id || h.mode !== e.mode) out.push({ path, kind: 'modified' });
+  }
+  for (const path of from.keys()) if (!to.has(path)) out.push({ path, kind: 'deleted' });
+  return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/** Staged, unstaged, untracked and conflicted paths. Caches refreshed stat data when it can. */
+export async function status(repo: Repository, specs?: readonly string[]): Promise<StatusResult> {
+  const [head, ix] = await Promise.all([repo.head(), repo.readIndex()]);
+  const headTree = await repo.commitTree(head.id);
+  const staged = diffTrees(headTree, ix.entries).filter((c) => !ix.conflicts.has(c.path) && (!specs || matchesAny(c.path, specs)));
+  const wt = await worktreeState(repo, ix, specs);
+  const unstaged: StatusResult['unstaged'] = [
+    ...[...wt.modified.keys()].map((path) => ({ path, kind: 'modified' as const })),
+    ...[...wt.deleted].map((path) => ({ path, kind: 'deleted' as const })),
+  ].sort((a, b) => (a.path < b.path ? -1 : 1));
+  const conflicts = [...ix.conflicts.values()]
+    .filter((c) => !specs || matchesAny(c.path, specs))
+    .map((c) => ({ path: c.path, base: !!c.base, ours: !!c.ours, theirs: !!c.theirs }))
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
+  if (wt.refreshed.length) await refreshStatCache(repo, wt.refreshed);
+  return { head, staged, unstaged, untracked: wt.untracked, conflicts, unstorable: wt.unstorable };
+}
+
+/** Opportunistically store refreshed stat data; skipped silently when another process holds the lock. */
+async function refreshStatCache(repo: Repository, refreshed: IndexEntry[]): Promise<void> {
+  let release: (() => Promise<void>) | undefined;
+  try {
+    release = await acquireLock(join(repo.patchDir, 'lock'), 'status', 0);
+  } catch {
+    return;
+  }
+  try {
+    const ix = (await repo.readIndex()).clone();
+    let changed = false;
+    for (const r of refreshed) {
+      const cur = ix.entries.get(r.path);
+      if (cur && cur.id === r.id && cur.mode === r.mode) {
+        ix.entries.set(r.path, r);
+        changed = true;
+      }
+    }
+    if (changed) await repo.writeIndex(ix);
+  } finally {
+    await release();
+  }
+}

@@ -1,0 +1,187 @@
+import { promises as fsp, Stats } from 'node:fs';
+import { PatchworkError, errnoCode } from './errors';
+import { atomicWrite } from './fsutil';
+import { checksum, ID_BYTES } from './hash';
+import { FileMode } from './objects';
+
+/**
+ * The staging area: a binary file `.patch/index` with one entry per path and stage, each carrying
+ * the blob id, mode and a stat cache (size, mtime, ctime, inode, device) so that status only
+ * re-hashes files whose stat changed. Stages 1/2/3 (base/ours/theirs) record merge conflicts.
+ *
+ * Layout: "PWIX" u32 version u32 count, then per entry: f64 ctimeMs, f64 mtimeMs, f64 dev, f64 ino,
+ * f64 size, u32 mode, u8 stage, u8 flags, u16 path length, 32-byte id, path (UTF-8); then a
+ * SHA-256 of everything before it.
+ */
+export interface IndexEntry {
+  path: string;
+  id: string;
+  mode: FileMode;
+  stage: 0 | 1 | 2 | 3;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  dev: number;
+}
+
+export interface Conflict {
+  path: string;
+  base?: IndexEntry;
+  ours?: IndexEntry;
+  theirs?: IndexEntry;
+}
+
+const MAGIC = Buffer.from('PWIX');
+const VERSION = 1;
+const FIXED = 8 * 5 + 4 + 1 + 1 + 2 + ID_BYTES;
+const MODE_NUM: Record<FileMode, number> = { '100644': 0o100644, '100755': 0o100755, '120000': 0o120000 };
+
+export function modeFromStats(st: Stats): FileMode {
+  if (st.isSymbolicLink()) return '120000';
+  return st.mode & 0o100 ? '100755' : '100644';
+}
+
+export function statFields(st: Stats): Pick<IndexEntry, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino' | 'dev'> {
+  return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, dev: st.dev };
+}
+
+/** True when the work-tree file's stat is exactly what the index recorded. */
+export function statMatches(e: IndexEntry, st: Stats): boolean {
+  return (
+    e.size === st.size &&
+    e.mtimeMs === st.mtimeMs &&
+    e.ctimeMs === st.ctimeMs &&
+    e.ino === st.ino &&
+    e.mode === modeFromStats(st)
+  );
+}
+
+export class Index {
+  /** Stage-0 entries by path. */
+  readonly entries = new Map<string, IndexEntry>();
+  /** Unmerged paths (stages 1–3); a path is either here or in `entries`. */
+  readonly conflicts = new Map<string, Conflict>();
+  /** mtime of the index file when it was read: entries modified at or after it are "racily clean". */
+  fileMtimeMs = 0;
+
+  get(path: string): IndexEntry | undefined {
+    return this.entries.get(path);
+  }
+
+  set(entry: IndexEntry): void {
+    this.conflicts.delete(entry.path);
+    this.entries.set(entry.path, { ...entry, stage: 0 });
+  }
+
+  remove(path: string): void {
+    this.entries.delete(path);
+    this.conflicts.delete(path);
+  }
+
+  setConflict(c: Conflict): void {
+    this.entries.delete(c.path);
+    this.conflicts.set(c.path, c);
+  }
+
+  sortedPaths(): string[] {
+    return [...this.entries.keys()].sort();
+  }
+
+  clone(): Index {
+    const ix = new Index();
+    for (const [p, e] of this.entries) ix.entries.set(p, { ...e });
+    for (const [p, c] of this.conflicts) ix.conflicts.set(p, { ...c });
+    ix.fileMtimeMs = this.fileMtimeMs;
+    return ix;
+  }
+
+  serialize(): Buffer {
+    const all: IndexEntry[] = [...this.entries.values()];
+    for (const c of this.conflicts.values()) {
+      if (c.base) all.push({ ...c.base, path: c.path, stage: 1 });
+      if (c.ours) all.push({ ...c.ours, path: c.path, stage: 2 });
+      if (c.theirs) all.push({ ...c.theirs, path: c.path, stage: 3 });
+    }
+    all.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.stage - b.stage));
+    const paths = all.map((e) => Buffer.from(e.path, 'utf8'));
+    const size = 12 + all.reduce((n, _e, i) => n + FIXED + paths[i].length, 0);
+    const buf = Buffer.alloc(size);
+    MAGIC.copy(buf, 0);
+    buf.writeUInt32BE(VERSION, 4);
+    buf.writeUInt32BE(all.length, 8);
+    let pos = 12;
+    all.forEach((e, i) => {
+      pos = buf.writeDoubleBE(e.ctimeMs, pos);
+      pos = buf.writeDoubleBE(e.mtimeMs, pos);
+      pos = buf.writeDoubleBE(e.dev, pos);
+      pos = buf.writeDoubleBE(e.ino, pos);
+      pos = buf.writeDoubleBE(e.size, pos);
+      pos = buf.writeUInt32BE(MODE_NUM[e.mode], pos);
+      pos = buf.writeUInt8(e.stage, pos);
+      pos = buf.writeUInt8(0, pos);
+      pos = buf.writeUInt16BE(paths[i].length, pos);
+      pos += buf.write(e.id, pos, 'hex');
+      pos += paths[i].copy(buf, pos);
+    });
+    return Buffer.concat([buf, checksum(buf)]);
+  }
+
+  static parse(data: Buffer): Index {
+    const bad = (why: string) =>
+      new PatchworkError('CORRUPT_INDEX', `The staging area (.patch/index) is damaged: ${why}.`, 'Run `patchwork reset` to rebuild it from HEAD (your files are not touched).');
+    if (data.length < 12 + 32 || !data.subarray(0, 4).equals(MAGIC)) throw bad('wrong header');
+    if (data.readUInt32BE(4) !== VERSION) throw bad(`unsupported version ${data.readUInt32BE(4)}`);
+    const body = data.subarray(0, data.length - 32);
+    if (!checksum(body).equals(data.subarray(data.length - 32))) throw bad('checksum mismatch');
+    const count = body.readUInt32BE(8);
+    const ix = new Index();
+    let pos = 12;
+    const modes = new Map(Object.entries(MODE_NUM).map(([k, v]) => [v, k as FileMode]));
+    for (let i = 0; i < count; i++) {
+      if (pos + FIXED > body.length) throw bad('truncated');
+      const ctimeMs = body.readDoubleBE(pos);
+      const mtimeMs = body.readDoubleBE(pos + 8);
+      const dev = body.readDoubleBE(pos + 16);
+      const ino = body.readDoubleBE(pos + 24);
+      const size = body.readDoubleBE(pos + 32);
+      const mode = modes.get(body.readUInt32BE(pos + 40));
+      const stage = body.readUInt8(pos + 44);
+      const plen = body.readUInt16BE(pos + 46);
+      const id = body.toString('hex', pos + 48, pos + 48 + ID_BYTES);
+      pos += FIXED;
+      if (!mode || stage > 3 || pos + plen > body.length) throw bad('bad entry');
+      const path = body.toString('utf8', pos, pos + plen);
+      pos += plen;
+      const e: IndexEntry = { path, id, mode, stage: stage as IndexEntry['stage'], size, mtimeMs, ctimeMs, ino, dev };
+      if (stage === 0) ix.entries.set(path, e);
+      else {
+        const c = ix.conflicts.get(path) ?? { path };
+        if (stage === 1) c.base = e;
+        else if (stage === 2) c.ours = e;
+        else c.theirs = e;
+        ix.conflicts.set(path, c);
+      }
+    }
+    return ix;
+  }
+}
+
+export async function readIndexFile(path: string): Promise<Index> {
+  let data: Buffer;
+  let st: Stats;
+  try {
+    [data, st] = await Promise.all([fsp.readFile(path), fsp.stat(path)]);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return new Index();
+    throw e;
+  }
+  const ix = Index.parse(data);
+  ix.fileMtimeMs = st.mtimeMs;
+  return ix;
+}
+
+export async function writeIndexFile(path: string, ix: Index): Promise<void> {
+  await atomicWrite(path, ix.serialize());
+  ix.fileMtimeMs = (await fsp.stat(path)).mtimeMs;
+}

@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { userInfo, hostname } from 'node:os';
+import { RepoConfig, readConfig, writeConfig } from './config';
+import { PatchworkError } from './errors';
+import { exists } from './fsutil';
+import { Index, readIndexFile, writeIndexFile } from './index-file';
+import { acquireLock } from './lock';
+import { Commit, FileMode, Signature, TreeEntry, decodeCommit, decodeTree, encodeCommit, encodeTree } from './objects';
+import { Head, Refs } from './refs';
+import { LooseObjectStore, ObjectStore, TYPE_DIRS } from './store';
+
+export const PATCH_DIR = '.patch';
+
+export interface FlatEntry {
+  id: string;
+  mode: FileMode;
+}
+/** A tree flattened to `path → blob` (files and symlinks only). */
+export type FlatTree = Map<string, FlatEntry>;
+
+export interface Identity {
+  name: string;
+  email: string;
+}
+
+export interface OpenOptions {
+  /** Author identity from the caller's settings (the extension's patchwork.author.*); overrides the config. */
+  author?: Partial<Identity>;
+  /** Clock for commits, in Unix seconds (tests); defaults to now. */
+  now?: () => number;
+}
+
+/**
+ * An open repository: the work-tree root, the `.patch` folder and the parts that live in it.
+ * Operations live in their own modules and take a Repository; this class owns the lock, the index
+ * cache and object decoding, so there is exactly one place for each.
+ */
+export class Repository {
+  readonly patchDir: string;
+  readonly store: ObjectStore;
+  readonly refs: Refs;
+  private queue: Promise<unknown> = Promise.resolve();
+  private indexCache: { index: Index; mtimeMs: number; size: number } | undefined;
+  private readonly treeCache = new Map<string, TreeEntry[]>();
+  private readonly commitCache = new Map<string, Commit>();
+
+  private constructor(
+    readonly root: string,
+    readonly options: OpenOptions = {},
+  ) {
+    this.patchDir = join(root, PATCH_DIR);
+    this.store = new LooseObjectStore(join(this.patchDir, 'objects'));
+    this.refs = new Refs(this.patchDir);
+  }
+
+  get configPath(): string {
+    return join(this.patchDir, 'patchwork.toml');
+  }
+  get indexPath(): string {
+    return join(this.patchDir, 'index');
+  }
+
+  /** Find the repository containing `start` by walking up to the nearest `.patch/`. */
+  static async find(start: string): Promise<string | undefined> {
+    let dir = resolve(start);
+    for (;;) {
+      const st = await fsp.stat(join(dir, PATCH_DIR)).catch(() => undefined);
+      if (st?.isDirectory() && (await exists(join(dir, PATCH_DIR, 'HEAD')))) return dir;
+      const parent = dirname(dir);
+      if (parent === dir) return undefined;
+      dir = parent;
+    }
+  }
+
+  static async open(start: string, options?: OpenOptions): Promise<Repository> {
+    const root = await Repository.find(start);
+    if (!root) {
+      throw new PatchworkError('NOT_A_REPOSITORY', `Not a Patchwork repository (or any parent folder): ${resolve(start)}`, 'Run `patchwork init` to create one here.');
+    }
+    const repo = new Repository(root, options);
+    await repo.config(); // fail early and clearly on a damaged configuration
+    return repo;
+  }
+
+  static async init(dir: string, init: { name?: string; user?: Partial<Identity>; defaultBranch?: string } = {}, options?: OpenOptions): Promise<Repository> {
+    const root = resolve(dir);
+    const existing = await Repository.find(root);
+    if (existing) {
+      throw new PatchworkError(
+        'ALREADY_A_REPOSITORY',
+        existing === root ? `A Patchwork repository already exists in ${root}.` : `${root} is already inside the Patchwork repository at ${existing}.`,
+        'Nothing was changed.',
+        { root: existing },
+      );
+    }
+    await fsp.mkdir(root, { recursive: true });
+    const patchDir = join(root, PATCH_DIR);
+    // Build in a temporary folder and rename it into place, so a failed init leaves nothing behind.
+    const tmp = join(root, `.patch-init-${process.pid}`);
+    await fsp.rm(tmp, { recursive: true, force: true });
+    try {
+      for (const t of Object.values(TYPE_DIRS)) await fsp.mkdir(join(tmp, 'objects', t), { recursive: true });
+      await fsp.mkdir(join(tmp, 'objects', 'tmp'), { recursive: true });
+      await fsp.mkdir(join(tmp, 'refs', 'heads'), { recursive: true });
+      await fsp.mkdir(join(tmp, 'refs', 'tags'), { recursive: true });
+      const branch = init.defaultBranch ?? 'main';
+      await fsp.writeFile(join(tmp, 'HEAD'), `ref: refs/heads/${branch}\n`);
+      const config: RepoConfig = { repository: { name: init.name || basename(root), id: randomUUID(), default_branch: branch } };
+      if (init.user?.name || init.user?.email) config.user = { ...init.user };
+      await writeConfig(join(tmp, 'patchwork.toml'), config);
+      await fsp.rename(tmp, patchDir);
+    } catch (e) {
+      await fsp.rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
+    return new Repository(root, options);
+  }
+
+  // ---------- configuration and identity ----------
+
+  async config(): Promise<RepoConfig> {
+    return readConfig(this.configPath);
+  }
+
+  /** Read-modify-write of patchwork.toml under the repository lock. */
+  async updateConfig(change: (c: RepoConfig) => void): Promise<RepoConfig> {
+    return this.withLock('config', async () => {
+      const c = await this.config();
+      change(c);
+      await writeConfig(this.configPath, c);
+      return c;
+    });
+  }
+
+  async identity(): Promise<Identity> {
+    const c = await this.config();
+    let user: string;
+    try {
+      user = userInfo().username;
+    } catch {
+      user = 'patchwork';
+    }
+    return {
+      name: this.options.author?.name || process.env.PATCHWORK_AUTHOR_NAME || c.user?.name || user,
+      email: this.options.author?.email || process.env.PATCHWORK_AUTHOR_EMAIL || c.user?.email || `${user}@${hostname()}`,
+    };
+  }
+
+  async signature(): Promise<Signature> {
+    const who = await this.identity();
+    const envDate = process.env.PATCHWORK_DATE;
+    const timestamp = this.options.now ? this.options.now() : envDate ? Number(envDate) : Math.floor(Date.now() / 1000);
+    const tzOffset = envDate ? 0 : -new Date(timestamp * 1000).getTimezoneOffset();
+    return { ...who, timestamp, tzOffset };
+  }
+
+  // ---------- the lock ----------
+
+  /**
+   * Run `fn` holding the repository lock: in-process callers queue behind each other, other
+   * processes are kept out by `.patch/lock`.
+   */
+  withLock<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    const run = async () => {
+      const release = await acquireLock(join(this.patchDir, 'lock'), operation);
+      try {
+        return await fn();
+      } finally {
+        await release();
+      }
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  // ---------- the index ----------
+
+  /** The staging area; cached while the file's stat is unchanged. Callers must not mutate it. */
+  async readIndex(): Promise<Index> {
+    const st = await fsp.stat(this.indexPath).catch(() => undefined);
+    if (!st) return new Index();
+    const c = this.indexCache;
+    if (c && c.mtimeMs === st.mtimeMs && c.size === st.size) return c.index;
+    const index = await readIndexFile(this.indexPath);
+    this.indexCache = { index, mtimeMs: st.mtimeMs, size: st.size };
+    return index;
+  }
+
+  /** Load a private copy of the index, let `fn` change it, write it back if `fn` says so. Caller holds the lock. */
+  async editIndex<T>(fn: (ix: Index) => Promise<{ result: T; write: boolean }>): Promise<T> {
+    const ix = (await this.readIndex()).clone();
+    const { result, write } = await fn(ix);
+    if (write) await this.writeIndex(ix);
+    return result;
+  }
+
+  async writeIndex(ix: Index): Promise<void> {
+    await writeIndexFile(this.indexPath, ix);
+    const st = await fsp.stat(this.indexPath);
+    this.indexCache = { index: ix, mtimeMs: st.mtimeMs, size: st.size };
+  }
+
+  // ---------- objects ----------
+
+  async readCommit(id: string): Promise<Commit> {
+    let c = this.commitCache.get(id);
+    if (!c) {
+      const { body } = await this.store.read(id, 'commit');
+      c = decodeCommit(body, id);
+      if (this.commitCache.size > 20000) this.commitCache.clear();
+      this.commitCache.set(id, c);
+    }
+    return c;
+  }
+
+  async readTree(id: string): Promise<TreeEntry[]> {
+    let t = this.treeCache.get(id);
+    if (!t) {
+      const { body } = await this.store.read(id, 'tree');
+      t = decodeTree(body, id);
+      if (this.treeCache.size > 20000) this.treeCache.clear();
+      this.treeCache.set(id, t);
+    }
+    return t;
+  }
+
+  async readBlob(id: string): Promise<Buffer> {
+    return (await this.store.read(id, 'blob')).body;
+  }
+
+  async writeCommit(c: Commit): Promise<string> {
+    return this.store.write('commit', encodeCommit(c));
+  }
+
+  async writeTree(entries: TreeEntry[]): Promise<string> {
+    return this.store.write('tree', encodeTree(entries));
+  }
+
+  /** Flatten a tree to path → blob (recursively). */
+  async flattenTree(treeId: string | undefined, prefix = '', out: FlatTree = new Map()): Promise<FlatTree> {
+    if (!treeId) return out;
+    const entries = await this.readTree(treeId);
+    const subtrees: Promise<FlatTree>[] = [];
+    for (const e of entries) {
+      const path = prefix + e.name;
+      if (e.mode === '40000') subtrees.push(this.flattenTree(e.id, path + '/', out));
+      else out.set(path, { id: e.id, mode: e.mode });
+    }
+    await Promise.all(subtrees);
+    return out;
+  }
+
+  async commitTree(commitId: string | undefined): Promise<FlatTree> {
+    if (!commitId) return new Map();
+    return this.flattenTree((await this.readCommit(commitId)).tree);
+  }
+
+  /** Write the trees for a set of `path → blob` entries; returns the root tree id. */
+  async writeTreeFromFlat(files: Iterable<[string, FlatEntry]>): Promise<string> {
+    interface Dir {
+      files: TreeEntry[];
+      dirs: Map<string, Dir>;
+    }
+    const root: Dir = { files: [], dirs: new Map() };
+    for (const [path, e] of files) {
+      const parts = path.split('/');
+      let d = root;
+      for (let i = 0; i < parts.length - 1; i++) {
+        let sub = d.dirs.get(parts[i]);
+        if (!sub) d.dirs.set(parts[i], (sub = { files: [], dirs: new Map() }));
+        d = sub;
+      }
+      d.files.push({ mode: e.mode, name: parts[parts.length - 1], id: e.id });
+    }
+    const write = async (d: Dir): Promise<string> => {
+      const entries = [...d.files];
+      const subs = await Promise.all([...d.dirs].map(async ([name, sub]) => ({ mode: '40000' as const, name, id: await write(sub) })));
+      entries.push(...subs);
+      return this.writeTree(entries);
+    };
+    return write(root);
+  }
+
+  // ---------- HEAD ----------
+
+  async head(): Promise<Head> {
+    return this.refs.readHead();
+  }
+
+  async headCommit(): Promise<string | undefined> {
+    return (await this.head()).id;
+  }
+}
