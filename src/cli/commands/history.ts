@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { PatchworkError, commit, diffCommit, resolveRevision, summaryLine, toRepoPath, walkLog } from '../../engine';
 import { CliCommand, UsageError, str, yellow } from '../cli';
 import { decorations, formatCommitHeader } from '../format';
@@ -41,6 +43,9 @@ export const historyCommands: CliCommand[] = [
         // git's rule of thumb: a trailing argument that is not a revision but an existing path is a path.
         const last = revs[revs.length - 1];
         if (!(await resolveRevision(repo, last.split('..').pop() || 'HEAD').then(() => true, () => false))) {
+          const rel = toRepoPath(repo.root, ctx.cwd, last);
+          const known = existsSync(join(repo.root, rel)) || (await repo.readIndex()).entries.has(rel);
+          if (!known) await resolveRevision(repo, last); // throws: unknown revision
           paths = [last];
           revs = revs.slice(0, -1);
         }
