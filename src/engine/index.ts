@@ -39,3 +39,5 @@ export { diffWorktree, diffStaged, diffRevisions, diffCommit, formatPatch, isBin
 export type { FileDiff } from './commands/diff';
 export { fsck } from './commands/fsck';
 export type { FsckResult, FsckProblem } from './commands/fsck';
+export { negotiationHaves, objectsToSend, Quarantine, MAX_INCOMING_OBJECT } from './transfer';
+export type { OutgoingObject } from './transfer';

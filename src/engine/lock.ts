@@ -13,7 +13,8 @@ export interface LockInfo {
   operation: string;
 }
 
-function alive(pid: number): boolean {
+/** Is a process with this pid running (on this machine)? */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -49,7 +50,7 @@ export async function acquireLock(path: string, operation: string, waitMs = 1000
       if (errnoCode(e) !== 'EEXIST') throw e;
     }
     const holder = await readLock(path);
-    if (holder && holder.host === me.host && !alive(holder.pid)) {
+    if (holder && holder.host === me.host && !processAlive(holder.pid)) {
       // Stale: its process is gone. Remove it only if it is still the same lock.
       const again = await readLock(path);
       if (again && again.pid === holder.pid) await fsp.rm(path, { force: true });

@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync } from 'node:fs';
+import { Quarantine, Repository, fsck, negotiationHaves, objectsToSend, objectId } from '../src/engine';
+import { fixedEnv, ok, snapshot, tmp, write } from './helpers';
+
+fixedEnv();
+
+async function history(n: number): Promise<string> {
+  const dir = tmp();
+  await ok(dir, 'init', 'origin');
+  for (let i = 0; i < n; i++) {
+    write(dir, `file${i % 3}.txt`, `version ${i}\n`);
+    write(dir, 'shared/big.txt', 'same every time\n');
+    await ok(dir, 'add', '.');
+    await ok(dir, 'commit', '-m', `commit ${i}`);
+  }
+  return dir;
+}
+
+async function transfer(from: Repository, to: Repository, wants: string[]) {
+  const haves = await negotiationHaves(to, [(await to.headCommit())!].filter(Boolean));
+  const q = await Quarantine.create(to);
+  const sent: string[] = [];
+  for await (const o of objectsToSend(from, wants, haves)) {
+    sent.push(o.type);
+    await q.receive(o.type, o.id, o.body);
+  }
+  await q.checkConnected(wants);
+  await q.accept();
+  return sent;
+}
+
+test('only the objects the other side lacks are sent, and the result is complete', async () => {
+  const a = await history(40);
+  const b = tmp();
+  cpSync(a, b, { recursive: true });
+  const repoA = await Repository.open(a);
+  const repoB = await Repository.open(b);
+  // A moves on by two commits; B fetches them.
+  write(a, 'file0.txt', 'new 1\n');
+  await ok(a, 'commit', '-am', 'new 1');
+  write(a, 'new/dir/file.txt', 'new 2\n');
+  await ok(a, 'add', '.');
+  await ok(a, 'commit', '-m', 'new 2');
+  const tip = (await repoA.headCommit())!;
+  const sent = await transfer(repoA, repoB, [tip]);
+  // 2 commits; trees: root twice, new/ and new/dir once; blobs: 2 new contents.
+  assert.deepEqual(
+    sent.reduce<Record<string, number>>((m, t) => ({ ...m, [t]: (m[t] ?? 0) + 1 }), {}),
+    { commit: 2, tree: 4, blob: 2 },
+  );
+  const b2 = await Repository.open(b);
+  assert.equal((await b2.readCommit(tip)).message, 'new 2\n');
+  assert.deepEqual((await fsck(b2)).problems, []);
+});
+
+test('a fetch into an empty repository sends everything once', async () => {
+  const a = await history(5);
+  const b = tmp();
+  await ok(b, 'init', 'empty');
+  const repoA = await Repository.open(a);
+  const sent = await transfer(repoA, await Repository.open(b), [(await repoA.headCommit())!]);
+  assert.equal(sent.filter((t) => t === 'commit').length, 5);
+  // 3 files with 5 versions in all + the shared file once.
+  assert.equal(sent.filter((t) => t === 'blob').length, 6);
+});
+
+test('negotiation haves are bounded however long the history is', async () => {
+  const a = await history(60);
+  const repo = await Repository.open(a);
+  const haves = await negotiationHaves(repo, [(await repo.headCommit())!], 20, 8);
+  assert.ok(haves.length <= 20);
+  assert.equal(haves[0], await repo.headCommit());
+});
+
+test('the quarantine rejects a wrong hash, a bad tree and a missing object, leaving the repository unchanged', async () => {
+  const b = tmp();
+  await ok(b, 'init', 'target');
+  write(b, 'a.txt', 'a\n');
+  await ok(b, 'add', '.');
+  await ok(b, 'commit', '-m', 'a');
+  const repo = await Repository.open(b);
+  const before = snapshot(b);
+
+  const q1 = await Quarantine.create(repo);
+  const body = Buffer.from('hello\n');
+  await assert.rejects(q1.receive('blob', objectId('blob', Buffer.from('other')), body), /does not match its id/);
+  const evil = Buffer.concat([Buffer.from('100644 ../x\0'), Buffer.alloc(32)]);
+  await assert.rejects(q1.receive('tree', objectId('tree', evil), evil), (e: { code?: string }) => e.code === 'CORRUPT_OBJECT');
+  await q1.discard();
+  assert.deepEqual(snapshot(b), before);
+
+  const q2 = await Quarantine.create(repo);
+  const blobId = objectId('blob', body);
+  const tree = Buffer.concat([Buffer.from('100644 f\0'), Buffer.from(blobId, 'hex')]);
+  await q2.receive('tree', objectId('tree', tree), tree);
+  const commit = Buffer.from(`tree ${objectId('tree', tree)}\nauthor M <m> 1 +0000\ncommitter M <m> 1 +0000\n\nno blob\n`);
+  await q2.receive('commit', objectId('commit', commit), commit);
+  await assert.rejects(q2.checkConnected([objectId('commit', commit)]), (e: { code?: string }) => e.code === 'MISSING_OBJECT');
+  await q2.discard();
+  assert.deepEqual(snapshot(b), before);
+});
