@@ -101,3 +101,42 @@ test('the quarantine rejects a wrong hash, a bad tree and a missing object, leav
   await q2.discard();
   assert.deepEqual(snapshot(b), before);
 });
+
+test('fastForwardBranch: moves a checked-out branch and its files, refuses divergence and (for pushes) a dirty tree', async () => {
+  const { fastForwardBranch, validateAdvertisedRefs, updateTrackingRefs, trackingRefs } = await import('../src/engine');
+  const a = await history(2);
+  const b = tmp();
+  cpSync(a, b, { recursive: true });
+  write(a, 'file0.txt', 'ahead\n');
+  await ok(a, 'commit', '-am', 'ahead');
+  const repoA = await Repository.open(a);
+  const repoB = await Repository.open(b);
+  const tip = (await repoA.headCommit())!;
+  await transfer(repoA, repoB, [tip]);
+  const oldB = (await repoB.headCommit())!;
+
+  write(b, 'file1.txt', 'local edit\n');
+  assert.equal(await repoB.withLock('t', () => fastForwardBranch(repoB, 'main', tip, { requireClean: true })), 'dirty');
+  assert.equal(await repoB.headCommit(), oldB);
+  // A pull may carry an unrelated local edit along.
+  assert.equal(await repoB.withLock('t', () => fastForwardBranch(repoB, 'main', tip)), 'fast-forward');
+  assert.equal((await import('node:fs')).readFileSync(`${b}/file0.txt`, 'utf8'), 'ahead\n');
+  assert.equal((await import('node:fs')).readFileSync(`${b}/file1.txt`, 'utf8'), 'local edit\n');
+  assert.equal(await repoB.withLock('t', () => fastForwardBranch(repoB, 'main', oldB)), 'behind');
+
+  await ok(b, 'commit', '-am', 'b diverges');
+  write(a, 'shared/big.txt', 'a again\n');
+  await ok(a, 'commit', '-am', 'a again');
+  const tip2 = (await repoA.headCommit())!;
+  await transfer(repoA, repoB, [tip2]);
+  const bHead = await repoB.headCommit();
+  assert.equal(await repoB.withLock('t', () => fastForwardBranch(repoB, 'main', tip2)), 'diverged');
+  assert.equal(await repoB.headCommit(), bHead);
+
+  const peer = '12D3KooWGzP8Sx2kVDQwWzHP9cNV4pEhkTkZ8tmJ2RQNuBgW5sZr';
+  await updateTrackingRefs(repoB, peer, { 'heads/main': tip2 });
+  assert.deepEqual(await trackingRefs(repoB, peer), { 'heads/main': tip2 });
+  assert.throws(() => validateAdvertisedRefs({ refs: { 'heads/../../x': tip2 } }), /invalid refs/);
+  assert.throws(() => validateAdvertisedRefs({ refs: { 'heads/ok': 'nope' } }), /bad id/);
+  await assert.rejects(updateTrackingRefs(repoB, '../../evil', {}), /not a valid peer id/);
+});

@@ -41,3 +41,5 @@ export { fsck } from './commands/fsck';
 export type { FsckResult, FsckProblem } from './commands/fsck';
 export { negotiationHaves, objectsToSend, Quarantine, MAX_INCOMING_OBJECT } from './transfer';
 export type { OutgoingObject } from './transfer';
+export { advertiseRefs, validateAdvertisedRefs, updateTrackingRefs, trackingRefs, trackingPrefix, fastForwardBranch } from './sync';
+export type { AdvertisedRefs, FastForwardOutcome } from './sync';
