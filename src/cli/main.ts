@@ -3,11 +3,12 @@ import { CliCommand, CliContext, commandHelp, parse, reportError, UsageError } f
 import { branchCommands } from './commands/branches';
 import { fileCommands } from './commands/files';
 import { historyCommands } from './commands/history';
+import { mergeCommands } from './commands/merge';
 import { repoCommands } from './commands/repo';
 
 const VERSION = '0.1.0';
 
-export const commands: CliCommand[] = [...repoCommands, ...fileCommands, ...historyCommands, ...branchCommands];
+export const commands: CliCommand[] = [...repoCommands, ...fileCommands, ...historyCommands, ...branchCommands, ...mergeCommands];
 
 function overview(): string {
   const rows = commands.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n');

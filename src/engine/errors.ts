@@ -34,6 +34,9 @@ export type ErrorCode =
   | 'MERGE_CONFLICT'
   | 'UNRELATED_HISTORIES'
   | 'NO_STASH'
+  | 'NOTHING_TO_STASH'
+  | 'NOT_FAST_FORWARD'
+  | 'HISTORY_LIMIT'
   | 'P2P'
   | 'INTERNAL';
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PatchworkError, commit, diffCommit, resolveRevision, summaryLine, toRepoPath, walkLog } from '../../engine';
+import { PatchworkError, commit, diffCommit, logGraph, readMergeMessage, resolveRevision, summaryLine, toRepoPath, walkLog } from '../../engine';
 import { CliCommand, UsageError, str, yellow } from '../cli';
 import { decorations, formatCommitHeader } from '../format';
 import { printDiff } from './files';
@@ -18,6 +18,11 @@ export const historyCommands: CliCommand[] = [
       const parts = (v.message as string[] | undefined) ?? [];
       if (!parts.length && args.length === 1) parts.push(args[0]);
       else if (args.length) throw new UsageError('give the message with -m "…" (paths are not accepted by commit).');
+      if (!parts.length) {
+        // Finishing a merge, cherry-pick or revert: its prepared message (.patch/MERGE_MSG).
+        const prepared = await readMergeMessage(await ctx.repo());
+        if (prepared?.trim()) parts.push(prepared);
+      }
       if (!parts.length) throw new UsageError('missing commit message: use -m "<message>".');
       const r = await commit(await ctx.repo(), { message: parts.join('\n\n'), all: !!v.all, allowEmpty: !!v['allow-empty'] });
       const where = r.branch ?? 'detached HEAD';
@@ -27,12 +32,13 @@ export const historyCommands: CliCommand[] = [
   {
     name: 'log',
     summary: 'Show commit history.',
-    usage: 'log [--oneline] [-n <count>] [<rev>…] [-- <path>]',
+    usage: 'log [--oneline] [--graph] [-n <count>] [<rev>…] [-- <path>]',
     help: `  --oneline        one line per commit: short id and summary
+  --graph          draw the commit graph next to the commits (in topological order)
   -n <count>       show at most this many commits
   <rev>            start from these revisions instead of HEAD; a..b shows what b has that a has not
   -- <path>        only commits that change this file or folder`,
-    options: { oneline: { type: 'boolean' }, 'max-count': { type: 'string', short: 'n' } },
+    options: { oneline: { type: 'boolean' }, graph: { type: 'boolean' }, 'max-count': { type: 'string', short: 'n' } },
     keepDashDash: true,
     async run(ctx, v, args) {
       const repo = await ctx.repo();
@@ -68,6 +74,20 @@ export const historyCommands: CliCommand[] = [
       }
       const decor = await decorations(repo);
       const path = paths.length ? toRepoPath(repo.root, ctx.cwd, paths[0]) : undefined;
+      if (v.graph) {
+        if (path !== undefined) throw new UsageError('log --graph does not follow a path; leave out the path or --graph.');
+        for (const row of await logGraph(repo, { revs: include, exclude, limit })) {
+          if (!row.id || !row.commit) ctx.out(`${row.graph}\n`);
+          else if (v.oneline) {
+            const names = decor.get(row.id);
+            ctx.out(`${row.graph} ${yellow(ctx.color, row.id.slice(0, 7))}${names ? ` (${names.join(', ')})` : ''} ${summaryLine(row.commit.message)}\n`);
+          } else {
+            const text = formatCommitHeader(row.id, row.commit, decor.get(row.id), (s) => yellow(ctx.color, s)).replace(/\n$/, '').split('\n');
+            ctx.out(text.map((l, i) => `${i === 0 ? row.graph : row.padding}${l ? ` ${l}` : ''}`.replace(/\s+$/, '')).join('\n') + '\n');
+          }
+        }
+        return;
+      }
       let first = true;
       for await (const { id, commit: c } of walkLog(repo, { revs: include, exclude, limit, path })) {
         const names = decor.get(id);
