@@ -49,7 +49,7 @@ export async function rejectsCode(p: Promise<unknown>, code: string): Promise<Pa
   } catch (e) {
     assert.ok(e instanceof PatchworkError, `expected PatchworkError ${code}, got ${String(e)}`);
     assert.equal(e.code, code, `expected ${code}, got ${e.code}: ${e.message}`);
-    assert.match(e.message, /^[A-Z].*[.:)]$/s, 'one sentence');
+    assert.match(e.message, /^\S[^\n]*[.)]$/, 'one sentence on one line');
     return e;
   }
   assert.fail(`expected ${code}, but it succeeded`);

@@ -231,7 +231,7 @@ export async function assertNoOperation(repo: Repository): Promise<void> {
 export function assertNoConflicts(ix: Index): void {
   if (ix.conflicts.size) {
     const paths = [...ix.conflicts.keys()];
-    throw new PatchworkError('UNMERGED_PATHS', `${paths.length} file${paths.length > 1 ? 's have' : ' has'} unresolved conflicts (${paths.slice(0, 3).join(', ')}).`, 'Fix them and `patchwork add` each file, or reset with `patchwork reset --hard`.', { paths });
+    throw new PatchworkError('UNMERGED_PATHS', `There ${paths.length > 1 ? `are ${paths.length} files` : 'is 1 file'} with unresolved conflicts (${paths.slice(0, 3).join(', ')}).`, 'Fix them and `patchwork add` each file, or reset with `patchwork reset --hard`.', { paths });
   }
 }
 
