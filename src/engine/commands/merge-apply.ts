@@ -186,9 +186,13 @@ export async function readOperationState(repo: Repository): Promise<OperationSta
   }
 }
 
+/**
+ * An operation is unfinished while HEAD has not moved (committing moves it) and, for a merge,
+ * `MERGE_HEAD` is still there (`commit` and `reset` remove it).
+ */
 async function isLive(repo: Repository, s: OperationState): Promise<boolean> {
-  if (s.kind === 'merge') return (await readMergeHeads(repo)).length > 0;
-  return (await repo.headCommit()) === s.origHead;
+  if ((await repo.headCommit()) !== s.origHead) return false;
+  return s.kind !== 'merge' || (await readMergeHeads(repo)).length > 0;
 }
 
 /**
@@ -218,8 +222,8 @@ export async function endOperation(repo: Repository): Promise<void> {
 /** Caller holds the lock: drop a stale state, then refuse if an operation is still unfinished. */
 export async function assertNoOperation(repo: Repository): Promise<void> {
   const s = await readOperationState(repo);
-  if (s && !(await isLive(repo, s))) await endOperation(repo);
   const live = s && (await isLive(repo, s)) ? s : undefined;
+  if (s && !live) await endOperation(repo); // finished by `commit`, or abandoned by `reset`
   if (live || (await readMergeHeads(repo)).length) {
     const kind = live?.kind ?? 'merge';
     throw new PatchworkError('MERGE_IN_PROGRESS', `A ${kind} is in progress.`, `Resolve the conflicts and finish it with \`patchwork ${kind === 'merge' ? 'commit' : `${kind} --continue`}\`, or abandon it with \`patchwork ${kind} --abort\`.`, {

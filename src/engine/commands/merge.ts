@@ -19,7 +19,7 @@ import {
   conflictInfo,
   endOperation,
   planWorktree,
-  readOperationState,
+  operationInProgress,
   restoreOperation,
 } from './merge-apply';
 import { mergeBases } from './merge-base';
@@ -118,10 +118,12 @@ export async function merge(repo: Repository, rev: string, opts: MergeOptions = 
 /** `merge --abort`: restore exactly the index, work-tree files and objects from before the merge. */
 export async function mergeAbort(repo: Repository): Promise<{ head: string | undefined }> {
   return repo.withLock('merge --abort', async () => {
-    const s = await readOperationState(repo);
-    const mergeHeads = await readMergeHeads(repo);
-    if (!mergeHeads.length || !s || s.kind !== 'merge') {
-      throw new PatchworkError('NO_MERGE_IN_PROGRESS', 'There is no merge to abort.', s && s.kind !== 'merge' ? `A ${s.kind} is in progress: use \`patchwork ${s.kind} --abort\`.` : undefined);
+    const s = await operationInProgress(repo);
+    if (!s || s.kind !== 'merge') {
+      let hint: string | undefined;
+      if (s) hint = `A ${s.kind} is in progress: use \`patchwork ${s.kind} --abort\`.`;
+      else if ((await readMergeHeads(repo)).length) hint = 'MERGE_HEAD was left without a saved state (it was not made by `patchwork merge`); `patchwork reset --hard` abandons it, discarding local changes.';
+      throw new PatchworkError('NO_MERGE_IN_PROGRESS', 'There is no merge to abort.', hint);
     }
     await restoreOperation(repo, s);
     return { head: await repo.headCommit() };
