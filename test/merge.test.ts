@@ -2,7 +2,7 @@
 // markers byte for byte, refusals, abort restoring the exact previous state, and committing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { MergeContext, commit, merge, mergeAbort, mergeBases, mergeTrees } from '../src/engine';
 import { ok, pw, read, snapshot, write } from './helpers';
@@ -413,4 +413,41 @@ test('engine API for pull: merge(repo, commitId, { theirName }) reports the outc
   assert.equal(r.parents[1], theirs);
   assert.equal((await repo.readCommit(r.id)).message, 'Merge bob/main\n');
   assert.deepEqual(await merge(repo, theirs), { kind: 'up-to-date', head: r.id });
+});
+
+test('a file becoming a folder (and a folder becoming a file) merges cleanly, and abort puts both back', async () => {
+  const dir = await diverge(
+    { 'f.txt': 'a\nb\nc\n', 'node': 'was a file\n', 'dir/inside.txt': 'was in a folder\n' },
+    (d) => {
+      unlinkSync(join(d, 'node'));
+      write(d, 'node/child.txt', 'now a folder\n');
+      rmSync(join(d, 'dir'), { recursive: true });
+      write(d, 'dir', 'now a file\n');
+      write(d, 'f.txt', 'a\nB-side\nc\n');
+    },
+    (d) => write(d, 'f.txt', 'a\nB-main\nc\n'),
+  );
+  const before = snapshot(dir);
+  assert.equal((await pw(dir, 'merge', 'side')).code, 1);
+  assert.equal(read(dir, 'node/child.txt'), 'now a folder\n');
+  assert.equal(read(dir, 'dir'), 'now a file\n');
+  assert.deepEqual((await statusJson(dir)).conflicts.map((c) => c.path), ['f.txt']);
+  await ok(dir, 'merge', '--abort');
+  assert.deepEqual(snapshot(dir), before);
+});
+
+test('after a conflicted merge is abandoned with reset --hard, the next merge starts cleanly', async () => {
+  const dir = await diverge(
+    { 'f.txt': 'a\nb\nc\n' },
+    (d) => write(d, 'f.txt', 'a\nB-side\nc\n'),
+    (d) => write(d, 'f.txt', 'a\nB-main\nc\n'),
+  );
+  assert.equal((await pw(dir, 'merge', 'side')).code, 1);
+  await ok(dir, 'reset', '--hard');
+  assert.equal(read(dir, 'f.txt'), 'a\nB-main\nc\n');
+  await rejectsCode(mergeAbort(await open(dir)), 'NO_MERGE_IN_PROGRESS');
+  assert.equal((await pw(dir, 'merge', 'side')).code, 1);
+  await ok(dir, 'merge', '--abort');
+  assert.equal(existsSync(join(dir, '.patch/merge-state')), false);
+  assert.equal(existsSync(join(dir, '.patch/MERGE_MSG')), false);
 });
