@@ -50,6 +50,7 @@ export async function rejectsCode(p: Promise<unknown>, code: string): Promise<Pa
     assert.ok(e instanceof PatchworkError, `expected PatchworkError ${code}, got ${String(e)}`);
     assert.equal(e.code, code, `expected ${code}, got ${e.code}: ${e.message}`);
     assert.match(e.message, /^\S[^\n]*[.)]$/, 'one sentence on one line');
+    assert.ok(e.hint, `${code} comes with a hint`);
     return e;
   }
   assert.fail(`expected ${code}, but it succeeded`);

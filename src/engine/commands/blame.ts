@@ -52,7 +52,7 @@ export async function blame(repo: Repository, path: string, opts: { rev?: string
   const first = await blobAt(start);
   if (!first) throw new PatchworkError('PATH_NOT_FOUND', `${path} is not a file in ${opts.rev ?? 'HEAD'}.`, 'Blame works on committed files; check the path and the revision.', { path });
   const firstBody = await repo.readBlob(first);
-  if (isBinary(firstBody)) throw new PatchworkError('INVALID_ARGUMENT', `${path} is a binary file, which has no lines to blame.`, undefined, { path });
+  if (isBinary(firstBody)) throw new PatchworkError('INVALID_ARGUMENT', `${path} is a binary file, which has no lines to blame.`, `\`patchwork log -- ${path}\` lists the commits that changed it.`, { path });
 
   const linesCache = new Map<string, string[]>();
   const linesOf = async (blob: string) => {

@@ -120,7 +120,7 @@ export async function mergeAbort(repo: Repository): Promise<{ head: string | und
   return repo.withLock('merge --abort', async () => {
     const s = await operationInProgress(repo);
     if (!s || s.kind !== 'merge') {
-      let hint: string | undefined;
+      let hint = 'Nothing was changed; `patchwork status` shows where things stand.';
       if (s) hint = `A ${s.kind} is in progress: use \`patchwork ${s.kind} --abort\`.`;
       else if ((await readMergeHeads(repo)).length) hint = 'MERGE_HEAD was left without a saved state (it was not made by `patchwork merge`); `patchwork reset --hard` abandons it, discarding local changes.';
       throw new PatchworkError('NO_MERGE_IN_PROGRESS', 'There is no merge to abort.', hint);

@@ -73,7 +73,7 @@ async function pick(repo: Repository, kind: PickKind, rev: string, opts: PickOpt
       throw new PatchworkError(
         'NOTHING_TO_COMMIT',
         kind === 'cherry-pick' ? `Nothing to cherry-pick: the changes of ${short} are already in HEAD.` : `Nothing to revert: the changes of ${short} are not in HEAD.`,
-        undefined,
+        'Nothing was changed.',
         { commit: id },
       );
     }
@@ -96,7 +96,7 @@ async function pick(repo: Repository, kind: PickKind, rev: string, opts: PickOpt
 async function pickState(repo: Repository, kind: PickKind) {
   const s = await operationInProgress(repo);
   if (!s || s.kind !== kind) {
-    throw new PatchworkError('NO_MERGE_IN_PROGRESS', `There is no ${kind} in progress.`, s ? `A ${s.kind} is in progress: use \`patchwork ${s.kind} --continue\` or \`--abort\`.` : undefined, { operation: kind });
+    throw new PatchworkError('NO_MERGE_IN_PROGRESS', `There is no ${kind} in progress.`, s ? `A ${s.kind} is in progress: use \`patchwork ${s.kind} --continue\` or \`--abort\`.` : 'Nothing was changed; `patchwork status` shows where things stand.', { operation: kind });
   }
   return s;
 }
