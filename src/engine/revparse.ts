@@ -27,7 +27,7 @@ export async function resolveRevision(repo: Repository, rev: string): Promise<st
 async function parent(repo: Repository, id: string, which: number, rev: string): Promise<string> {
   const c = await repo.readCommit(id);
   const p = c.parents[which];
-  if (!p) throw new PatchworkError('UNKNOWN_REVISION', `Revision "${rev}" goes past the start of history.`, undefined, { rev });
+  if (!p) throw new PatchworkError('UNKNOWN_REVISION', `Revision "${rev}" goes past the start of history.`, 'See `patchwork log --oneline` for how far back history goes.', { rev });
   return p;
 }
 
