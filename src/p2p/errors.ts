@@ -75,7 +75,6 @@ export function toP2PError(e: unknown, fallback: P2PErrorCode, context: string):
 /** Text from a peer, made safe to print: no control characters, bounded length. */
 export function sanitizeRemoteText(s: unknown, max = 300): string {
   const text = typeof s === 'string' ? s : '';
-  // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ' ');
   return clean.length > max ? clean.slice(0, max) + '…' : clean;
 }

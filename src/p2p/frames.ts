@@ -147,7 +147,7 @@ export class FrameChannel {
 
     if (options.signal != null) {
       const signal = options.signal;
-      const onAbort = () => this.fail(this.abortedError(signal), true);
+      const onAbort = () => void this.fail(this.abortedError(signal), true);
       if (signal.aborted) onAbort();
       else {
         signal.addEventListener('abort', onAbort, { once: true });
@@ -196,7 +196,7 @@ export class FrameChannel {
       return parse(value);
     } catch (e) {
       if (e instanceof P2PError) {
-        this.fail(e, true);
+        void this.fail(e, true);
         throw e;
       }
       throw this.violation(`invalid message: ${e instanceof Error ? e.message : String(e)}`);
@@ -238,7 +238,7 @@ export class FrameChannel {
       if (limit < 0) throw this.violation(`unknown frame kind ${kind}`);
       if (length > limit) {
         const err = new P2PError('FRAME_TOO_LARGE', `${this.describe()}: frame of ${length} bytes exceeds the limit of ${limit}`, this.data({ length, limit }));
-        this.fail(err, true);
+        void this.fail(err, true);
         throw err;
       }
       this.consume(FRAME_HEADER_SIZE);
@@ -269,7 +269,7 @@ export class FrameChannel {
     const message = sanitizeRemoteText(v.message) || code;
     const err = new P2PError(code, `${this.peer ?? 'peer'}: ${message}`, this.data({ remote: true }));
     // The peer ended the exchange; close our side without answering with an error of our own.
-    this.fail(err, false);
+    void this.fail(err, false);
     return err;
   }
 
@@ -427,7 +427,7 @@ export class FrameChannel {
       if (payload.byteLength > 0) ok = this.stream.send(payload) && ok;
     } catch (e) {
       const err = this.closeError ?? toP2PError(e, 'CLOSED', `${this.describe()}: send failed`);
-      this.fail(err, false);
+      void this.fail(err, false);
       throw err;
     }
     this.bytesSent += FRAME_HEADER_SIZE + payload.byteLength;
@@ -467,7 +467,7 @@ export class FrameChannel {
       await this.stream.close({ signal: AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs) });
     } catch (e) {
       const err = toP2PError(e, 'CLOSED', `${this.describe()}: close`);
-      this.fail(err, false);
+      void this.fail(err, false);
       throw err;
     }
   }
@@ -562,13 +562,13 @@ export class FrameChannel {
   private deadline(options: OpOptions, what: string): () => void {
     const ms = options.timeoutMs ?? this.timeoutMs;
     const timer = setTimeout(() => {
-      this.fail(new P2PError('TIMEOUT', `${this.describe()}: ${what} timed out after ${ms} ms`, this.data({ timeoutMs: ms })), true);
+      void this.fail(new P2PError('TIMEOUT', `${this.describe()}: ${what} timed out after ${ms} ms`, this.data({ timeoutMs: ms })), true);
     }, ms);
     timer.unref?.();
     const signal = options.signal;
     let onAbort: (() => void) | null = null;
     if (signal != null) {
-      onAbort = () => this.fail(this.abortedError(signal), true);
+      onAbort = () => void this.fail(this.abortedError(signal), true);
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     }
@@ -585,7 +585,7 @@ export class FrameChannel {
 
   private violation(why: string): P2PError {
     const err = new P2PError('PROTOCOL_VIOLATION', `${this.describe()}: ${why}`, this.data({}));
-    this.fail(err, true);
+    void this.fail(err, true);
     return err;
   }
 
