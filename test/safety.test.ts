@@ -159,3 +159,30 @@ test('adding a path outside the repository is refused', async () => {
   assert.equal(r.code, 1);
   assert.match(r.err, /outside the repository/);
 });
+
+test('user errors carry stable codes', async () => {
+  const { add, checkout, commit, resolveRevision, isPatchworkError } = await import('../src/engine');
+  const code = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (e) {
+      return isPatchworkError(e) ? e.code : `not a PatchworkError: ${String(e)}`;
+    }
+    return 'no error';
+  };
+  assert.equal(await code(Repository.open(tmp())), 'NOT_A_REPOSITORY');
+  const dir = await repoWith({ 'a.txt': '1\n' });
+  assert.equal(await code(Repository.init(dir)), 'ALREADY_A_REPOSITORY');
+  const repo = await Repository.open(dir);
+  assert.equal(await code(resolveRevision(repo, 'nope')), 'UNKNOWN_REVISION');
+  assert.equal(await code(commit(repo, { message: 'x' })), 'NOTHING_TO_COMMIT');
+  assert.equal(await code(add(repo, ['missing.txt'])), 'PATH_NOT_FOUND');
+  await ok(dir, 'branch', 'other');
+  write(dir, 'a.txt', '2\n');
+  await ok(dir, 'commit', '-am', 'two');
+  write(dir, 'a.txt', 'local\n');
+  assert.equal(await code(checkout(repo, 'other')), 'DIRTY_WORKTREE');
+  writeFileSync(join(dir, '.patch/lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), operation: 'test' }));
+  assert.equal(await code(add(repo, ['a.txt'])), 'LOCKED');
+  rmSync(join(dir, '.patch/lock'));
+});
