@@ -42,7 +42,7 @@ export class Repository {
   readonly store: ObjectStore;
   readonly refs: Refs;
   private queue: Promise<unknown> = Promise.resolve();
-  private indexCache: { index: Index; mtimeMs: number; size: number } | undefined;
+  private indexCache: { index: Index; mtimeMs: number; size: number; ino: number } | undefined;
   private readonly treeCache = new Map<string, TreeEntry[]>();
   private readonly commitCache = new Map<string, Commit>();
 
@@ -183,9 +183,10 @@ export class Repository {
     const st = await fsp.stat(this.indexPath).catch(() => undefined);
     if (!st) return new Index();
     const c = this.indexCache;
-    if (c && c.mtimeMs === st.mtimeMs && c.size === st.size) return c.index;
+    // Every write renames a new file into place, so the inode changes even within one mtime tick.
+    if (c && c.mtimeMs === st.mtimeMs && c.size === st.size && c.ino === st.ino) return c.index;
     const index = await readIndexFile(this.indexPath);
-    this.indexCache = { index, mtimeMs: st.mtimeMs, size: st.size };
+    this.indexCache = { index, mtimeMs: st.mtimeMs, size: st.size, ino: st.ino };
     return index;
   }
 
@@ -200,7 +201,7 @@ export class Repository {
   async writeIndex(ix: Index): Promise<void> {
     await writeIndexFile(this.indexPath, ix);
     const st = await fsp.stat(this.indexPath);
-    this.indexCache = { index: ix, mtimeMs: st.mtimeMs, size: st.size };
+    this.indexCache = { index: ix, mtimeMs: st.mtimeMs, size: st.size, ino: st.ino };
   }
 
   // ---------- objects ----------
