@@ -156,6 +156,9 @@ test('content conflict: markers byte for byte, status lists it, commit is refuse
 
   const e = await rejectsCode(commit(await open(dir), { message: 'too early' }), 'UNMERGED_PATHS');
   assert.ok(e.hint);
+  // `commit -a` must not stage the conflicted file (marking it resolved, markers and all).
+  await rejectsCode(commit(await open(dir), { message: 'too early', all: true }), 'UNMERGED_PATHS');
+  assert.deepEqual((await statusJson(dir)).conflicts, [{ path: 'f.txt', base: true, ours: true, theirs: true }]);
   const again = await pw(dir, 'merge', 'side');
   assert.equal(again.code, 1);
   assert.match(again.err, /merge is in progress/);

@@ -43,7 +43,7 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
   if (!message) throw new PatchworkError('INVALID_ARGUMENT', 'The commit message is empty.', 'Give a message with -m "…".');
   return repo.withLock('commit', async () => {
     const ix = (await repo.readIndex()).clone();
-    if (opts.all) await stageInto(repo, ix, [''], { updateOnly: true });
+    // Before `all` stages anything: staging a conflicted file would mark it resolved, markers and all.
     if (ix.conflicts.size) {
       throw new PatchworkError(
         'UNMERGED_PATHS',
@@ -52,6 +52,7 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
         { paths: [...ix.conflicts.keys()] },
       );
     }
+    if (opts.all) await stageInto(repo, ix, [''], { updateOnly: true });
     const head = await repo.head();
     const mergeHeads = await readMergeHeads(repo);
     const tree = await repo.writeTreeFromFlat([...ix.entries].map(([p, e]) => [p, { id: e.id, mode: e.mode }]));
