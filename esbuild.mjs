@@ -17,6 +17,7 @@ function listTs(dir, suffix) {
   let names = [];
   try { names = readdirSync(dir); } catch { return out; }
   for (const name of names) {
+    if (name.startsWith('.')) continue; // e.g. bench/.corpus: generated trees full of .ts files
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out.push(...listTs(p, suffix));
     else if (name.endsWith(suffix)) out.push(p);

@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', '.vscode-test/**', 'scripts/**', '*.mjs'] },
+  { ignores: ['out/**', 'bench/.corpus/**', 'node_modules/**', '.vscode-test/**', 'scripts/**', '*.mjs'] },
   {
     files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     languageOptions: {
