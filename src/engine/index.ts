@@ -61,3 +61,5 @@ export { blame } from './commands/blame';
 export type { BlameLine, BlameResult } from './commands/blame';
 export { logGraph, topoOrder } from './commands/graph';
 export type { GraphRow, GraphOptions } from './commands/graph';
+export { processAlive } from './lock';
+export { MAX_INCOMING_TREE_OR_COMMIT } from './transfer';

@@ -22,6 +22,9 @@ export const repoCommands: CliCommand[] = [
       });
       const c = await repo.config();
       ctx.out(`Initialized empty Patchwork repository "${c.repository.name}" in ${repo.patchDir}\n`);
+      // The peer identity (its own 0600 file); loaded lazily so other commands do not pay for libp2p.
+      const { ensureIdentity } = await import('../../p2p/index.js');
+      ctx.out(`Peer id: ${(await ensureIdentity(repo)).peerId}\n`);
     },
   },
   {

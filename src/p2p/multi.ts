@@ -1,0 +1,72 @@
+/**
+ * fetch/pull/push with several collaborators at once: every named peer, or by default every
+ * collaborator (those that do not answer are reported, not fatal). Transfers run in parallel; pull
+ * integrates the fetched branches one peer at a time, in list order.
+ */
+import { Repository } from '../engine/index.js';
+import { listCollaborators, touchCollaborator } from './collaborators.js';
+import { fetchFrom, integrate, type FetchResult, type PullResult } from './fetch.js';
+import { isP2PError } from './errors.js';
+import type { PeerNode } from './node.js';
+import { pushTo, type PushResult } from './push.js';
+import { resolveTarget, targetOf, type PeerTarget, type SyncOptions } from './sync-common.js';
+
+export type PeerOutcome<T> =
+  | { peer: string; name: string; ok: true; result: T }
+  | {
+      peer: string;
+      name: string;
+      ok: false;
+      error: unknown;
+      /** The peer could not be reached at all (as opposed to refusing or failing). */
+      offline: boolean;
+    };
+
+/** Named peers, or every collaborator. */
+export async function targetsFor(repo: Repository, keys: string[] = []): Promise<PeerTarget[]> {
+  if (keys.length) return Promise.all(keys.map((k) => resolveTarget(repo, k)));
+  return (await listCollaborators(repo)).map(targetOf);
+}
+
+function isOffline(e: unknown): boolean {
+  return isP2PError(e, 'DIAL_FAILED') || (isP2PError(e, 'TIMEOUT') && e.message.startsWith('dial'));
+}
+
+async function each<T>(repo: Repository, targets: PeerTarget[], run: (t: PeerTarget) => Promise<T>): Promise<PeerOutcome<T>[]> {
+  return Promise.all(
+    targets.map(async (t): Promise<PeerOutcome<T>> => {
+      try {
+        const result = await run(t);
+        await touchCollaborator(repo, t.peerId).catch(() => undefined);
+        return { peer: t.peerId, name: t.name, ok: true, result };
+      } catch (error) {
+        return { peer: t.peerId, name: t.name, ok: false, error, offline: isOffline(error) };
+      }
+    }),
+  );
+}
+
+export async function fetchAll(node: PeerNode, repo: Repository, keys: string[] = [], opts: SyncOptions = {}): Promise<PeerOutcome<FetchResult>[]> {
+  return each(repo, await targetsFor(repo, keys), (t) => fetchFrom(node, repo, t, opts));
+}
+
+export async function pullAll(node: PeerNode, repo: Repository, keys: string[] = [], opts: SyncOptions = {}): Promise<PeerOutcome<PullResult>[]> {
+  const fetched = await fetchAll(node, repo, keys, opts);
+  const out: PeerOutcome<PullResult>[] = [];
+  for (const f of fetched) {
+    if (!f.ok) {
+      out.push(f);
+      continue;
+    }
+    try {
+      out.push({ ...f, result: { ...f.result, integration: await integrate(repo, f.name, f.result.refs) } });
+    } catch (error) {
+      out.push({ peer: f.peer, name: f.name, ok: false, error, offline: false });
+    }
+  }
+  return out;
+}
+
+export async function pushAll(node: PeerNode, repo: Repository, keys: string[] = [], opts: SyncOptions = {}): Promise<PeerOutcome<PushResult>[]> {
+  return each(repo, await targetsFor(repo, keys), (t) => pushTo(node, repo, t, opts));
+}

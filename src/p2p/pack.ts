@@ -1,0 +1,185 @@
+/**
+ * Objects on the wire: a run of binary frames that, concatenated, form a sequence of records
+ *
+ *     u8 type (1 commit, 2 tree, 3 blob) | 32 bytes object id | u32 big-endian body length | body
+ *
+ * followed by one JSON `done {objects, bytes}` frame. Records are packed into frames of about
+ * FRAME_TARGET bytes and may span frames, so small objects share frames and an object larger than
+ * the frame limit (8 MiB) is simply split. The receiver checks the type and the announced length
+ * against the engine's per-type limit before taking a single body byte, collects the body as it
+ * arrives (memory grows only with bytes actually received), and hands each complete object to the
+ * quarantine, which re-hashes and parses it. Only one object is ever held at a time.
+ */
+import { MAX_INCOMING_OBJECT, MAX_INCOMING_TREE_OR_COMMIT, PatchworkError, type ObjectType, type OutgoingObject } from '../engine/index.js';
+import { P2PError } from './errors.js';
+import type { FrameChannel } from './frames.js';
+import { parseDone } from './wire.js';
+
+const RECORD_HEADER = 37;
+export const FRAME_TARGET = 1024 * 1024;
+/** Default bound on one transfer's object bytes (a hostile peer cannot fill the disk without end). */
+export const DEFAULT_MAX_TRANSFER_BYTES = 16 * 1024 ** 3;
+
+const TYPE_CODE: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3 };
+const CODE_TYPE: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob' };
+
+export interface PackCounts {
+  objects: number;
+  bytes: number;
+}
+
+export interface SendPackOptions {
+  signal?: AbortSignal;
+  /** Called after each frame goes out. */
+  onProgress?: (c: PackCounts) => void;
+  frameSize?: number;
+}
+
+/** Stream objects as record frames, then `done`. Backpressure comes from the channel's writes. */
+export async function sendPack(channel: FrameChannel, objects: AsyncIterable<OutgoingObject>, opts: SendPackOptions = {}): Promise<PackCounts> {
+  const frameSize = Math.min(opts.frameSize ?? FRAME_TARGET, channel.maxFrameSize);
+  const parts: Buffer[] = [];
+  let pending = 0;
+  const counts: PackCounts = { objects: 0, bytes: 0 };
+
+  const take = (n: number): Buffer => {
+    const out: Buffer[] = [];
+    let need = n;
+    while (need > 0) {
+      const p = parts[0]!;
+      if (p.length <= need) {
+        out.push(p);
+        parts.shift();
+        need -= p.length;
+      } else {
+        out.push(p.subarray(0, need));
+        parts[0] = p.subarray(need);
+        need = 0;
+      }
+    }
+    pending -= n;
+    return out.length === 1 ? out[0]! : Buffer.concat(out, n);
+  };
+  const flush = async (all: boolean) => {
+    while (pending >= frameSize || (all && pending > 0)) {
+      await channel.sendBinary(take(Math.min(frameSize, pending)), { signal: opts.signal });
+      opts.onProgress?.(counts);
+    }
+  };
+
+  for await (const o of objects) {
+    opts.signal?.throwIfAborted();
+    const header = Buffer.alloc(RECORD_HEADER);
+    header[0] = TYPE_CODE[o.type];
+    header.write(o.id, 1, 32, 'hex');
+    header.writeUInt32BE(o.body.length, 33);
+    parts.push(header, o.body);
+    pending += RECORD_HEADER + o.body.length;
+    counts.objects++;
+    counts.bytes += o.body.length;
+    await flush(false);
+  }
+  await flush(true);
+  await channel.sendJson({ type: 'done', objects: counts.objects, bytes: counts.bytes }, { signal: opts.signal });
+  opts.onProgress?.(counts);
+  return counts;
+}
+
+export interface PackSink {
+  receive(type: ObjectType, id: string, body: Buffer): Promise<void>;
+}
+
+export interface ReceivePackOptions {
+  signal?: AbortSignal;
+  onProgress?: (c: PackCounts) => void;
+  /** Upper bound on the sum of object sizes in this transfer (default 16 GiB). */
+  maxBytes?: number;
+}
+
+/**
+ * Read records until `done`, handing each object to `sink` (the quarantine). Any problem (a bad
+ * record, an object the sink rejects, a count that does not match) ends the channel with an error the
+ * peer is told about, and is thrown: the caller discards its quarantine.
+ */
+export async function receivePack(channel: FrameChannel, sink: PackSink, opts: ReceivePackOptions = {}): Promise<PackCounts> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_TRANSFER_BYTES;
+  const counts: PackCounts = { objects: 0, bytes: 0 };
+  const header = Buffer.alloc(RECORD_HEADER);
+  let headerFill = 0;
+  let cur: { type: ObjectType; id: string; length: number; chunks: Buffer[]; have: number } | null = null;
+
+  const violation = async (why: string): Promise<never> => {
+    const err = new P2PError('PROTOCOL_VIOLATION', `${channel.peer ?? 'peer'} sent a malformed object stream: ${why}`, { peer: channel.peer });
+    await channel.sendError('PROTOCOL_VIOLATION', `object stream rejected: ${why}`);
+    throw err;
+  };
+
+  const finishObject = async () => {
+    const o = cur!;
+    cur = null;
+    const body = o.chunks.length === 1 ? o.chunks[0]! : Buffer.concat(o.chunks, o.length);
+    try {
+      await sink.receive(o.type, o.id, body);
+    } catch (e) {
+      // The peer learns that it sent a bad object; we keep the engine's precise error.
+      const why = e instanceof PatchworkError ? e.message : 'object rejected';
+      await channel.sendError('PROTOCOL_VIOLATION', why);
+      throw e;
+    }
+    counts.objects++;
+  };
+
+  const feed = async (data: Uint8Array) => {
+    let off = 0;
+    const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    while (off < buf.length) {
+      if (cur === null) {
+        const n = Math.min(RECORD_HEADER - headerFill, buf.length - off);
+        buf.copy(header, headerFill, off, off + n);
+        headerFill += n;
+        off += n;
+        if (headerFill < RECORD_HEADER) return;
+        headerFill = 0;
+        const type = CODE_TYPE[header[0]!];
+        if (type === undefined) await violation(`unknown object type ${header[0]}`);
+        const length = header.readUInt32BE(33);
+        const limit = type === 'blob' ? MAX_INCOMING_OBJECT : MAX_INCOMING_TREE_OR_COMMIT;
+        if (length > limit) await violation(`a ${type} of ${length} bytes exceeds the limit of ${limit}`);
+        if (counts.bytes + length > maxBytes) await violation(`the transfer exceeds ${maxBytes} bytes`);
+        counts.bytes += length;
+        cur = { type: type!, id: header.toString('hex', 1, 33), length, chunks: [], have: 0 };
+        if (length === 0) await finishObject();
+        continue;
+      }
+      const n = Math.min(cur.length - cur.have, buf.length - off);
+      // Copy: the frame's buffer is reused for the next record's bytes.
+      cur.chunks.push(Buffer.from(buf.subarray(off, off + n)));
+      cur.have += n;
+      off += n;
+      if (cur.have === cur.length) await finishObject();
+    }
+  };
+
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    const frame = await channel.read({ signal: opts.signal });
+    if (frame === null) await violation('the stream ended before "done"');
+    if (frame!.kind === 'binary') {
+      await feed(frame!.data);
+      opts.onProgress?.(counts);
+      continue;
+    }
+    let done;
+    try {
+      done = parseDone(frame!.value);
+    } catch (e) {
+      return violation(e instanceof Error ? e.message : 'expected "done"');
+    }
+    if (cur !== null || headerFill !== 0) await violation('"done" arrived in the middle of an object');
+    if (done.objects !== counts.objects || done.bytes !== counts.bytes) {
+      await violation(`"done" announces ${done.objects} objects / ${done.bytes} bytes but ${counts.objects} / ${counts.bytes} arrived`);
+    }
+    opts.onProgress?.(counts);
+    return counts;
+  }
+}
