@@ -4,11 +4,12 @@ import { branchCommands } from './commands/branches';
 import { fileCommands } from './commands/files';
 import { historyCommands } from './commands/history';
 import { mergeCommands } from './commands/merge';
+import { p2pCommands } from './commands/p2p';
 import { repoCommands } from './commands/repo';
 
 const VERSION = '0.1.0';
 
-export const commands: CliCommand[] = [...repoCommands, ...fileCommands, ...historyCommands, ...branchCommands, ...mergeCommands];
+export const commands: CliCommand[] = [...repoCommands, ...fileCommands, ...historyCommands, ...branchCommands, ...mergeCommands, ...p2pCommands];
 
 function overview(): string {
   const rows = commands.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n');

@@ -39,7 +39,7 @@ export { FETCH_PROTOCOL, PUSH_PROTOCOL, CLONE_PROTOCOL, resolveTarget, targetOf,
 export { fetchFrom, pullFrom, integrate, type FetchResult, type PullResult, type Integration, type IntegrationKind } from './fetch.js';
 export { pushTo, type PushResult, type PushReceived } from './push.js';
 export { clone, parseCloneSource, type CloneOptions, type CloneResult } from './clone.js';
-export { fetchAll, pullAll, pushAll, targetsFor, type PeerOutcome } from './multi.js';
+export { fetchAll, pullAll, pushAll, targetsFor, probePeer, type PeerOutcome, type PeerProbe } from './multi.js';
 export { PeerService, startPeer, DEFAULT_SERVICE_LISTEN, type PeerServiceEvent, type PeerServiceOptions, type Disposable } from './service.js';
 export { describeSyncError } from './describe.js';
 export type { PushOutcome, DeliveredReason } from './wire.js';

@@ -3,8 +3,10 @@
  * collaborator (those that do not answer are reported, not fatal). Transfers run in parallel; pull
  * integrates the fetched branches one peer at a time, in list order.
  */
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
 import { Repository } from '../engine/index.js';
-import { listCollaborators, touchCollaborator } from './collaborators.js';
+import { listCollaborators, touchCollaborator, type Collaborator } from './collaborators.js';
 import { fetchFrom, integrate, type FetchResult, type PullResult } from './fetch.js';
 import { isP2PError } from './errors.js';
 import type { PeerNode } from './node.js';
@@ -69,4 +71,26 @@ export async function pullAll(node: PeerNode, repo: Repository, keys: string[] =
 
 export async function pushAll(node: PeerNode, repo: Repository, keys: string[] = [], opts: SyncOptions = {}): Promise<PeerOutcome<PushResult>[]> {
   return each(repo, await targetsFor(repo, keys), (t) => pushTo(node, repo, t, opts));
+}
+
+export interface PeerProbe {
+  peer: string;
+  online: boolean;
+  /** Round-trip time of a ping, when online. */
+  rttMs?: number;
+}
+
+/** Is this collaborator reachable right now? (dial its known addresses and ping; updates last_seen) */
+export async function probePeer(node: PeerNode, repo: Repository, c: Collaborator, timeoutMs = 4000): Promise<PeerProbe> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const pid = peerIdFromString(c.peerId);
+    if (!c.addresses.length && node.libp2p.getConnections(pid).length === 0) return { peer: c.peerId, online: false };
+    if (c.addresses.length) await node.libp2p.peerStore.merge(pid, { multiaddrs: c.addresses.map((a) => multiaddr(a)) });
+    const rttMs = await node.ping(pid, { signal });
+    await touchCollaborator(repo, c.peerId, [], 0).catch(() => undefined);
+    return { peer: c.peerId, online: true, rttMs: Math.round(rttMs) };
+  } catch {
+    return { peer: c.peerId, online: false };
+  }
 }
