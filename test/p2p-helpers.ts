@@ -46,6 +46,7 @@ export interface TestRepo {
 export async function makeRepo(name: string, files?: Record<string, string>, message = `${name}: first commit`): Promise<TestRepo> {
   const dir = tmp(`pw-${name}-`);
   await ok(dir, 'init', name);
+  await ok(dir, 'config', 'user.name', name);
   if (files) await commitFiles(dir, files, message);
   const repo = await Repository.open(dir);
   return { dir, repo, peerId: (await ensureIdentity(repo)).peerId };
@@ -64,9 +65,9 @@ export interface Served extends TestRepo {
   addresses: string[];
 }
 
-export async function serve(r: TestRepo, opts: { pollMs?: number } = {}): Promise<Served> {
+export async function serve(r: TestRepo, opts: { pollMs?: number; watch?: boolean } = {}): Promise<Served> {
   const logger = collectingLogger();
-  const service = await PeerService.start(r.repo, { listen: LOOPBACK, logger, pollMs: opts.pollMs ?? 200 });
+  const service = await PeerService.start(r.repo, { listen: LOOPBACK, logger, pollMs: opts.pollMs ?? 200, watch: opts.watch });
   stoppers.push(() => service.stop());
   const events: PeerServiceEvent[] = [];
   service.onEvent((e) => events.push(e));

@@ -212,7 +212,14 @@ export async function clone(source: string, opts: CloneOptions = {}): Promise<Cl
       : await createIdentity(identityPath(repo));
     node = await createPeerNode({ ...opts.node, privateKey: identity.privateKey, listen: [], isAllowed: () => false, logger: opts.logger ?? silentLogger });
     opts.onProgress?.({ phase: 'connecting', peer: src.target.peerId, objects: 0, bytes: 0 });
-    const channel = await openTo(node, src.target, CLONE_PROTOCOL, opts);
+    const channel = await openTo(node, src.target, CLONE_PROTOCOL, opts).catch((e: unknown) => {
+      // With no invite outstanding the owner's gate admits no stranger, so a used, expired or revoked
+      // ticket meets a closed door rather than an explanation.
+      if (src.secret !== undefined && e instanceof P2PError && e.code === 'REFUSED' && e.data.atGate) {
+        throw new P2PError('REFUSED', 'the owner no longer accepts this invite: it was used, has expired or was revoked', { ...e.data, invite: 'used' });
+      }
+      throw e;
+    });
     try {
       const myName = opts.name ?? (await repo.identity()).name;
       await channel.sendJson({ type: 'clone', repo: src.repoId, secret: src.secret, name: myName, addresses: [] });

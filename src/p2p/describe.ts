@@ -12,17 +12,18 @@ export function describeSyncError(e: unknown, who = 'the peer'): PatchworkError 
     return new PatchworkError('INTERNAL', `Talking to ${who} failed: ${e instanceof Error ? e.message : String(e)}.`, 'This is a bug in Patchwork; run again with PATCHWORK_DEBUG=1 for details.');
   }
   const data = { ...e.data, p2pCode: e.code, cause: undefined };
-  const text = e.message.replace(/^[^:]*:\s*/, ''); // drop the "<protocol> with <peer>:" prefix
+  // Drop the "<protocol> with <peer>: " or "<peer>: " prefix the transport puts on its messages.
+  const text = e.message.replace(/^(?:\/patchwork\/\S+(?: with \S+)?|[1-9A-HJ-NP-Za-km-z]{40,}): /, '');
   const make = (message: string, hint?: string) => new PatchworkError('P2P', message, hint, data);
   switch (e.code) {
     case 'REFUSED':
+      if (e.data.invite === 'expired' || e.data.invite === 'used') return make(`${who} refused: ${text}.`, 'Ask the owner for a new invite (`patchwork invite`).');
       if (e.data.atGate) {
         return make(
           `${who} refused the connection: this repository's peer is not one of its collaborators.`,
           'Ask the owner to run `patchwork collaborators add <your peer id> <name>` (see `patchwork id`), or clone with an invite ticket.',
         );
       }
-      if (e.data.invite === 'expired' || e.data.invite === 'used') return make(`${who} refused: ${text}.`, 'Ask the owner for a new invite (`patchwork invite`).');
       return make(`${who} refused: ${text}.`, e.remote && /reader/.test(text) ? 'Ask the owner to make you a writer, or send them your changes another way.' : undefined);
     case 'DIAL_FAILED':
       if (e.data.noAddress) return make(`No address is known for ${who}.`, `Add one: patchwork collaborators add <peer id> <name> --address <multiaddr>, or pass the full address (…/p2p/<id>).`);

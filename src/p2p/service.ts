@@ -201,7 +201,7 @@ export class PeerService {
         await servePush(ctx, this.repo, { writer, refusal: `${c?.name ?? ctx.peer} is a reader of ${repoName}: only writers may push` }, (r) => {
           const ms = Date.now() - t0;
           const what = r.outcome === 'delivered' ? `delivered (${r.reason}); waiting for you to merge` : r.outcome;
-          this.log.info(`push by ${this.who(ctx.peer)}: ${r.commits} new commit${r.commits === 1 ? "" : "s"}, ${r.objects} objects${r.branch ? `; ${r.branch}: ${what}` : ''}`);
+          this.log.info(`push by ${this.who(ctx.peer)}: ${r.commits} new commit${r.commits === 1 ? '' : 's'}, ${r.objects} objects${r.branch ? `; ${r.branch}: ${what}` : ''}`);
           this.emit({ type: 'pushed', peer: ctx.peer, name: this.nameOf(ctx.peer), push: r, ms });
           void touchCollaborator(this.repo, ctx.peer, r.addresses).catch(() => undefined);
         });
