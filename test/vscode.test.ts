@@ -1,36 +1,57 @@
 // Integration tests inside a real VS Code build (see test/vscode/harness.ts). Needs the build
 // from `node scripts/install-vscode.mjs` and Debian's chromium; fails (never skips) without them.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { prerequisiteProblem, projectRoot, runVSCodeTests } from './vscode/harness';
+import { multiRootFixture } from './vscode/fixture';
+import { prerequisiteProblem, projectRoot, runVSCodeTests, type RunResult } from './vscode/harness';
 
 const suiteDir = join(projectRoot, 'test', 'vscode', 'suite');
+const suite = join(projectRoot, 'out', 'tests', 'vscode', 'suite.js');
 
-test('the test/vscode/suite tests pass in the extension host of a real VS Code', { timeout: 150_000 }, async (t) => {
+function assertPassed(t: { diagnostic(message: string): void }, result: RunResult): void {
+  assert.equal(
+    result.exitCode,
+    0,
+    `VS Code integration tests failed (exit code ${result.exitCode}). Mocha output:\n${result.log}\n` +
+      `--- VS Code server / browser output ---\n${result.diagnostics}`,
+  );
+  const lines = result.log.split('\n');
+  const summary = lines.filter((l) => /^\s*\d+ (passing|pending)/.test(l));
+  t.diagnostic(summary.map((l) => l.trim()).join(', ') || 'no mocha summary');
+  // Measurements the suites print (refresh timings, activation time).
+  for (const l of lines.filter((x) => x.includes('[measure]'))) t.diagnostic(l.trim());
+}
+
+test('the test/vscode/suite tests pass in the extension host of a real VS Code', { timeout: 180_000 }, async (t) => {
   const problem = prerequisiteProblem();
   assert.ok(!problem, `cannot run the VS Code integration tests: ${problem}`);
+  // alpha, beta: repositories; plain: none; big: 3000 files, for refresh timings.
+  const fixture = await multiRootFixture({ bigFiles: 3000 });
+  try {
+    const result = await runVSCodeTests({ workspace: fixture.workspaceFile, suite, timeoutMs: 150_000 });
+    assertPassed(t, result);
+  } finally {
+    rmSync(fixture.dir, { recursive: true, force: true });
+  }
+});
 
-  const workspace = mkdtempSync(join(tmpdir(), 'patchwork-ws-'));
-  mkdirSync(join(workspace, '.patch'));
+test('in Restricted Mode (untrusted workspace) the view shows changes and nothing is written', { timeout: 120_000 }, async (t) => {
+  const problem = prerequisiteProblem();
+  assert.ok(!problem, `cannot run the VS Code integration tests: ${problem}`);
+  const fixture = await multiRootFixture({ bigFiles: 0 });
   try {
     const result = await runVSCodeTests({
-      workspace,
-      suite: join(projectRoot, 'out', 'tests', 'vscode', 'suite.js'),
-      timeoutMs: 120_000,
+      workspace: fixture.workspaceFile,
+      suite,
+      timeoutMs: 100_000,
+      settings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' },
+      env: { PATCHWORK_ITESTS: 'restricted.itest.ts' },
     });
-    assert.equal(
-      result.exitCode,
-      0,
-      `VS Code integration tests failed (exit code ${result.exitCode}). Mocha output:\n${result.log}\n` +
-        `--- VS Code server / browser output ---\n${result.diagnostics}`,
-    );
-    const summary = result.log.split('\n').filter((l) => /^\s*\d+ (passing|pending)/.test(l));
-    t.diagnostic(summary.map((l) => l.trim()).join(', ') || 'no mocha summary');
+    assertPassed(t, result);
   } finally {
-    rmSync(workspace, { recursive: true, force: true });
+    rmSync(fixture.dir, { recursive: true, force: true });
   }
 });
 

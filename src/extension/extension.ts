@@ -1,9 +1,96 @@
-// Placeholder extension entry: just enough for the integration smoke test (test/vscode/) to prove
-// the extension loads and activates inside a real VS Code build. The real shell replaces this.
+/**
+ * Activation: wire the parts together and return quickly. Repositories are discovered after
+ * `activate` returns; nothing here loads libp2p (the peer starts lazily later, see peer.ts).
+ */
 import * as vscode from 'vscode';
+import type { PatchworkApi, RepositoryApi } from './api';
+import { registerCommands } from './commands';
+import { ContentProvider } from './contentProvider';
+import { DecorationProvider } from './decorations';
+import { logError } from './errors';
+import { createLog } from './log';
+import { RepositoryManager } from './model';
+import type { PatchworkRepository } from './repository';
+import { RepositoryScm } from './scm';
+import { UI } from './ui';
 
-export function activate(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(vscode.commands.registerCommand('patchwork.refresh', () => undefined));
+export function activate(context: vscode.ExtensionContext): PatchworkApi {
+  const started = performance.now();
+  const log = createLog();
+  const ui = new UI();
+  const manager = new RepositoryManager(log);
+  const scms = new Map<PatchworkRepository, RepositoryScm>();
+  const media = vscode.Uri.joinPath(context.extensionUri, 'media');
+  const decorations = new DecorationProvider(manager);
+
+  context.subscriptions.push(
+    log,
+    manager,
+    manager.onDidOpenRepository((repo) => scms.set(repo, new RepositoryScm(repo, media))),
+    manager.onDidCloseRepository((repo) => {
+      scms.get(repo)?.dispose();
+      scms.delete(repo);
+    }),
+    { dispose: () => scms.forEach((s) => s.dispose()) },
+    new ContentProvider(manager),
+    decorations,
+    ...registerCommands({ manager, ui, log, scmOf: (repo) => scms.get(repo) }),
+  );
+
+  const scmOf = (repo: PatchworkRepository) => {
+    const scm = scms.get(repo);
+    if (!scm) throw new Error(`repository ${repo.root} is closed`);
+    return scm;
+  };
+  const apiOf = (repo: PatchworkRepository): RepositoryApi => ({
+    rootUri: repo.rootUri,
+    get state() {
+      return repo.state;
+    },
+    get sourceControl() {
+      return scmOf(repo).sourceControl;
+    },
+    get groups() {
+      return scmOf(repo).groups;
+    },
+    onDidChangeState: repo.onDidChangeState,
+    refresh: () => repo.refresh(),
+  });
+
+  // Discovery runs after activate returns.
+  setImmediate(() => manager.start().catch((e) => logError(log, 'Scanning the workspace for repositories', e)));
+
+  const activationMs = performance.now() - started;
+  log.info(`Patchwork activated in ${activationMs.toFixed(1)} ms (VS Code ${vscode.version})`);
+  const api: PatchworkApi = {
+    version: 1,
+    whenReady: async () => {
+      await new Promise((r) => setImmediate(r));
+      await manager.whenReady();
+    },
+    get repositories() {
+      return manager.repositories.map(apiOf);
+    },
+    getRepository: (uri) => {
+      const repo = manager.getRepository(uri);
+      return repo && apiOf(repo);
+    },
+    onDidOpenRepository: (listener, thisArg, disposables) => manager.onDidOpenRepository((r) => listener.call(thisArg, apiOf(r)), undefined, disposables),
+    onDidCloseRepository: (listener, thisArg, disposables) => manager.onDidCloseRepository((r) => listener.call(thisArg, r.rootUri), undefined, disposables),
+    test:
+      context.extensionMode === vscode.ExtensionMode.Production
+        ? undefined
+        : {
+            setResponder: (r) => ui.setResponder(r),
+            refreshStats: (root) => manager.getRepository(root)?.stats,
+            decoration: (uri) => {
+              const d = decorations.provideFileDecoration(uri);
+              return d && { badge: d.badge, tooltip: d.tooltip, color: (d.color as vscode.ThemeColor | undefined)?.id, propagate: d.propagate };
+            },
+            activationMs,
+          },
+  };
+  return api;
 }
 
 export function deactivate(): void {}

@@ -17,7 +17,7 @@ import { format } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
 
 export interface WorkbenchOptions {
-  /** Folder opened in the window (absolute path). */
+  /** Folder opened in the window (absolute path), or a `.code-workspace` file for a multi-root workspace. */
   workspace: string;
   /** Extra user settings, merged over the quiet defaults below. */
   settings?: Record<string, unknown>;
@@ -306,7 +306,7 @@ async function startSession(opts: WorkbenchOptions, suite: string | undefined): 
     const payload: [string, string][] = [['extensionDevelopmentPath', remote(extensionPath)], ['skipWelcome', 'true']];
     if (suite) payload.push(['extensionTestsPath', remote(suite)]);
     const url =
-      `http://127.0.0.1:${port}/?folder=${encodeURIComponent(opts.workspace)}` +
+      `http://127.0.0.1:${port}/?${opts.workspace.endsWith('.code-workspace') ? 'workspace' : 'folder'}=${encodeURIComponent(opts.workspace)}` +
       `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
     await page.goto(url, { timeout: startTimeoutMs });
     return { page, url, logLines, diagnostics, exitCode, close };

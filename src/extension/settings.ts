@@ -1,0 +1,51 @@
+/**
+ * The only place that reads `patchwork.*` settings. Values are handed to the engine (author) and
+ * to the shell's parts as plain objects; nothing below the extension reads VS Code settings.
+ */
+import * as vscode from 'vscode';
+import type { Identity } from '../engine';
+
+export type CountBadge = 'all' | 'tracked' | 'off';
+export type SmartCommit = 'prompt' | 'always' | 'never';
+export type SmartCommitChanges = 'all' | 'tracked';
+
+export interface Settings {
+  readonly enabled: boolean;
+  /** Author for new commits; empty fields fall back to the repository's configuration. */
+  readonly author: Partial<Identity>;
+  readonly countBadge: CountBadge;
+  readonly smartCommit: SmartCommit;
+  readonly smartCommitChanges: SmartCommitChanges;
+}
+
+const SECTION = 'patchwork';
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
+  return allowed.includes(value as T) ? (value as T) : fallback;
+}
+
+/** Settings as they apply to `scope` (a repository root, for folder-level values). */
+export function readSettings(scope?: vscode.Uri): Settings {
+  const c = vscode.workspace.getConfiguration(SECTION, scope);
+  const name = c.get<string>('author.name', '').trim();
+  const email = c.get<string>('author.email', '').trim();
+  return {
+    enabled: c.get<boolean>('enabled', true),
+    author: { ...(name ? { name } : {}), ...(email ? { email } : {}) },
+    countBadge: oneOf(c.get('countBadge'), ['all', 'tracked', 'off'] as const, 'all'),
+    smartCommit: oneOf(c.get('smartCommit'), ['prompt', 'always', 'never'] as const, 'prompt'),
+    smartCommitChanges: oneOf(c.get('smartCommitChanges'), ['all', 'tracked'] as const, 'all'),
+  };
+}
+
+/** Remember an answer to the smart-commit question (user settings, like Git's "Always"/"Never"). */
+export async function rememberSmartCommit(value: SmartCommit): Promise<void> {
+  await vscode.workspace.getConfiguration(SECTION).update('smartCommit', value, vscode.ConfigurationTarget.Global);
+}
+
+/** Fires when any `patchwork.*` setting changes; listeners re-read what they need. */
+export function onDidChangeSettings(listener: (e: vscode.ConfigurationChangeEvent) => void): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration(SECTION)) listener(e);
+  });
+}

@@ -1,0 +1,42 @@
+// Restricted Mode (an untrusted workspace; run separately, see test/vscode.test.ts): the view
+// shows changes, every write is refused, and not even the stat cache in .patch/index is written.
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { answer, diskStatus, file, folder, groupRows, read, repo, testApi, waitFor, write } from './util';
+
+suite('Restricted Mode', () => {
+  teardown(async () => (await testApi()).setResponder(undefined));
+
+  test('the workspace is untrusted and the extension runs (limited support)', async () => {
+    assert.equal(vscode.workspace.isTrusted, false);
+    const alpha = await repo('alpha');
+    assert.equal(alpha.sourceControl.statusBarCommands?.[0]?.title, '$(git-branch) main');
+  });
+
+  test('changes are shown; the index file is never written, not even to cache stat data', async () => {
+    const alpha = await repo('alpha');
+    const index = join(folder('alpha').fsPath, '.patch', 'index');
+    const before = statSync(index).mtimeMs;
+    write('alpha', 'README.md', 'edited while untrusted\n');
+    await waitFor('README.md in Changes', () => groupRows(alpha, 'workingTree').includes('M README.md'));
+    await alpha.refresh();
+    assert.equal(statSync(index).mtimeMs, before);
+  });
+
+  test('stage, commit, discard and init are refused with a message, and nothing changes on disk', async () => {
+    const alpha = await repo('alpha');
+    const prompts = await answer((p) => (p.kind === 'message' && p.modal ? p.actions[0] : undefined));
+    await vscode.commands.executeCommand('patchwork.stage', file('alpha', 'README.md'));
+    alpha.sourceControl.inputBox.value = 'untrusted commit';
+    await vscode.commands.executeCommand('patchwork.commitAll', alpha.sourceControl);
+    await vscode.commands.executeCommand('patchwork.clean', file('alpha', 'README.md'));
+    await vscode.commands.executeCommand('patchwork.init', folder('plain'));
+    const refusals = prompts.filter((p) => p.kind === 'message' && /Restricted Mode/.test(p.text));
+    assert.equal(refusals.length, 4, JSON.stringify(prompts));
+    const disk = await diskStatus('alpha');
+    assert.deepEqual([disk.staged, disk.unstaged.map((c) => c.path)], [[], ['README.md']]);
+    assert.equal(read('alpha', 'README.md'), 'edited while untrusted\n');
+  });
+});
