@@ -98,8 +98,10 @@ export interface ReceivePackOptions {
 
 /**
  * Read records until `done`, handing each object to `sink` (the quarantine). Any problem (a bad
- * record, an object the sink rejects, a count that does not match) ends the channel with an error the
- * peer is told about, and is thrown: the caller discards its quarantine.
+ * record, an object the sink rejects, a count that does not match) is thrown; the caller discards
+ * its quarantine first and then tells the peer with `rejectTransfer`, so by the time the peer hears
+ * of it the repository is already back to exactly what it was. (Failures the channel detects itself,
+ * such as an oversized frame or a deadline, are reported to the peer by the channel at once.)
  */
 export async function receivePack(channel: FrameChannel, sink: PackSink, opts: ReceivePackOptions = {}): Promise<PackCounts> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_TRANSFER_BYTES;
@@ -109,23 +111,14 @@ export async function receivePack(channel: FrameChannel, sink: PackSink, opts: R
   let cur: { type: ObjectType; id: string; length: number; chunks: Buffer[]; have: number } | null = null;
 
   const violation = async (why: string): Promise<never> => {
-    const err = new P2PError('PROTOCOL_VIOLATION', `${channel.peer ?? 'peer'} sent a malformed object stream: ${why}`, { peer: channel.peer });
-    await channel.sendError('PROTOCOL_VIOLATION', `object stream rejected: ${why}`);
-    throw err;
+    throw new P2PError('PROTOCOL_VIOLATION', `${channel.peer ?? 'peer'} sent a malformed object stream: ${why}`, { peer: channel.peer, wire: `object stream rejected: ${why}` });
   };
 
   const finishObject = async () => {
     const o = cur!;
     cur = null;
     const body = o.chunks.length === 1 ? o.chunks[0]! : Buffer.concat(o.chunks, o.length);
-    try {
-      await sink.receive(o.type, o.id, body);
-    } catch (e) {
-      // The peer learns that it sent a bad object; we keep the engine's precise error.
-      const why = e instanceof PatchworkError ? e.message : 'object rejected';
-      await channel.sendError('PROTOCOL_VIOLATION', why);
-      throw e;
-    }
+    await sink.receive(o.type, o.id, body);
     counts.objects++;
   };
 
@@ -182,4 +175,11 @@ export async function receivePack(channel: FrameChannel, sink: PackSink, opts: R
     opts.onProgress?.(counts);
     return counts;
   }
+}
+
+/** Tell the peer why its transfer was rejected (unless the channel already ended with an error). */
+export async function rejectTransfer(channel: FrameChannel, e: unknown): Promise<void> {
+  if (channel.error !== null) return;
+  const why = e instanceof P2PError ? String(e.data.wire ?? e.message) : e instanceof PatchworkError ? e.message : 'transfer rejected';
+  await channel.sendError(e instanceof P2PError && e.code === 'ABORTED' ? 'ABORTED' : 'PROTOCOL_VIOLATION', why);
 }

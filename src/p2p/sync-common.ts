@@ -21,7 +21,7 @@ import { collaboratorsOf, findCollaborator, normalizeAddress, peerIdOfAddress, i
 import { P2PError } from './errors.js';
 import type { FrameChannel } from './frames.js';
 import type { PeerNode } from './node.js';
-import { receivePack, type PackCounts } from './pack.js';
+import { receivePack, rejectTransfer, type PackCounts } from './pack.js';
 import { runningPeer } from './peer-file.js';
 import { openChannel } from './protocol.js';
 import { PROTOCOL_VERSION } from './wire.js';
@@ -178,6 +178,7 @@ export async function receiveInto(
     opts.signal?.throwIfAborted();
   } catch (e) {
     await q.discard();
+    await rejectTransfer(channel, e);
     throw e;
   }
   progress('updating', counts);
