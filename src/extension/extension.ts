@@ -20,13 +20,12 @@ export function activate(context: vscode.ExtensionContext): PatchworkApi {
   const ui = new UI();
   const manager = new RepositoryManager(log);
   const scms = new Map<PatchworkRepository, RepositoryScm>();
-  const media = vscode.Uri.joinPath(context.extensionUri, 'media');
   const decorations = new DecorationProvider(manager);
 
   context.subscriptions.push(
     log,
     manager,
-    manager.onDidOpenRepository((repo) => scms.set(repo, new RepositoryScm(repo, media))),
+    manager.onDidOpenRepository((repo) => scms.set(repo, new RepositoryScm(repo))),
     manager.onDidCloseRepository((repo) => {
       scms.get(repo)?.dispose();
       scms.delete(repo);

@@ -5,25 +5,23 @@ import type { StatusSnapshot } from './status';
 
 export type ResourceGroupId = 'merge' | 'index' | 'workingTree';
 export type ResourceKind = 'index-added' | 'index-modified' | 'index-deleted' | 'modified' | 'deleted' | 'untracked' | 'conflict';
-export type StatusIcon = 'added' | 'modified' | 'deleted' | 'untracked' | 'conflict';
 
 export interface KindInfo {
   readonly letter: 'A' | 'M' | 'D' | 'U' | 'C';
   readonly tooltip: string;
   /** Theme colour id contributed in package.json (defaults as the Git extension's). */
   readonly color: string;
-  readonly icon: StatusIcon;
   readonly strikeThrough: boolean;
 }
 
 export const KIND_INFO: Readonly<Record<ResourceKind, KindInfo>> = {
-  'index-added': { letter: 'A', tooltip: 'Index Added', color: 'patchworkDecoration.addedResourceForeground', icon: 'added', strikeThrough: false },
-  'index-modified': { letter: 'M', tooltip: 'Index Modified', color: 'patchworkDecoration.stageModifiedResourceForeground', icon: 'modified', strikeThrough: false },
-  'index-deleted': { letter: 'D', tooltip: 'Index Deleted', color: 'patchworkDecoration.stageDeletedResourceForeground', icon: 'deleted', strikeThrough: true },
-  modified: { letter: 'M', tooltip: 'Modified', color: 'patchworkDecoration.modifiedResourceForeground', icon: 'modified', strikeThrough: false },
-  deleted: { letter: 'D', tooltip: 'Deleted', color: 'patchworkDecoration.deletedResourceForeground', icon: 'deleted', strikeThrough: true },
-  untracked: { letter: 'U', tooltip: 'Untracked', color: 'patchworkDecoration.untrackedResourceForeground', icon: 'untracked', strikeThrough: false },
-  conflict: { letter: 'C', tooltip: 'Conflict', color: 'patchworkDecoration.conflictingResourceForeground', icon: 'conflict', strikeThrough: false },
+  'index-added': { letter: 'A', tooltip: 'Index Added', color: 'patchworkDecoration.addedResourceForeground', strikeThrough: false },
+  'index-modified': { letter: 'M', tooltip: 'Index Modified', color: 'patchworkDecoration.stageModifiedResourceForeground', strikeThrough: false },
+  'index-deleted': { letter: 'D', tooltip: 'Index Deleted', color: 'patchworkDecoration.stageDeletedResourceForeground', strikeThrough: true },
+  modified: { letter: 'M', tooltip: 'Modified', color: 'patchworkDecoration.modifiedResourceForeground', strikeThrough: false },
+  deleted: { letter: 'D', tooltip: 'Deleted', color: 'patchworkDecoration.deletedResourceForeground', strikeThrough: true },
+  untracked: { letter: 'U', tooltip: 'Untracked', color: 'patchworkDecoration.untrackedResourceForeground', strikeThrough: false },
+  conflict: { letter: 'C', tooltip: 'Conflict', color: 'patchworkDecoration.conflictingResourceForeground', strikeThrough: false },
 };
 
 export interface ResourceEntry {

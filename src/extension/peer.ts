@@ -1,17 +1,21 @@
 /**
  * Seams for the peer-to-peer half of the extension (pull, push, sync, clone, collaborators), which
- * lands once src/p2p is ready. Nothing here loads libp2p: the p2p-backed implementation will be
- * imported lazily (`await import(...)`) after activation returns, so activation stays fast.
+ * lands once src/p2p is ready. Nothing here loads libp2p: the p2p layer's `PeerService`
+ * (src/p2p/service.ts, one per repository) will be imported lazily (`await import('../p2p')`)
+ * after activation returns, so activation stays fast and the bundle's first load has no libp2p.
  *
  * How it plugs in:
+ * - A `RepositoryPeer` per open repository adapts `PeerService.start(engineRepo, { owner: 'vscode' })`
+ *   (the engine repository comes from `PatchworkRepository.read(r => …)`) to VS Code events; it is
+ *   not started in Restricted Mode.
  * - `PatchworkRepository.run(operation, body, { progress: { title, cancellable: true } })` runs a
  *   pull/push/sync with notification progress (report objects/bytes through `progress`) and
  *   cancellation (`token`), the lock retry, the log, and the refresh afterwards.
  * - `StatusBar.addContribution(...)` (statusbar.ts) adds the sync item (`$(sync) 2↓ 1↑`, spinning
  *   while running) next to the branch item in the SourceControl's `statusBarCommands`.
  * - The watcher already refreshes when `.patch/refs/` changes, so a push received from a peer
- *   shows up without more wiring.
- * - A `PeerService` instance, created lazily, owns the libp2p node.
+ *   shows up without more wiring; `.patch/peer.json` and `invites.json` are ignored, and
+ *   `patchwork.toml` writes (last-seen times) are skipped by the stamp check.
  */
 import type * as vscode from 'vscode';
 
@@ -28,8 +32,8 @@ export type PeerState =
   /** The peer could not start (port taken, no network); everything local keeps working and the status bar says why. */
   | { readonly kind: 'failed'; readonly reason: string };
 
-/** What the p2p-backed implementation will provide to the commands and views. */
-export interface PeerService extends vscode.Disposable {
+/** The extension's view of one repository's peer (an adapter over src/p2p's PeerService). */
+export interface RepositoryPeer extends vscode.Disposable {
   readonly state: PeerState;
   readonly onDidChangeState: vscode.Event<PeerState>;
   /** Start the node (idempotent); never rejects: failures end in state `failed`. */

@@ -1,6 +1,7 @@
 /**
  * Source Control resources: one immutable object per row of a group, carrying what the row shows
- * (letter icon, strike-through, tooltip) and what a click opens.
+ * (strike-through, tooltip; the letter and colour come from the file decoration) and what a click
+ * opens.
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
@@ -20,16 +21,15 @@ export class Resource implements vscode.SourceControlResourceState {
   constructor(
     readonly repository: PatchworkRepository,
     entry: ResourceEntry,
-    media: vscode.Uri,
   ) {
     this.group = entry.group;
     this.path = entry.path;
     this.kind = entry.kind;
     this.resourceUri = vscode.Uri.file(repository.absolutePath(entry.path));
     this.contextValue = entry.kind;
-    const info = KIND_INFO[entry.kind];
-    const icon = (theme: 'light' | 'dark') => ({ iconPath: vscode.Uri.joinPath(media, 'icons', theme, `status-${info.icon}.svg`) });
-    this.decorations = { strikeThrough: info.strikeThrough, tooltip: entry.tooltip, light: icon('light'), dark: icon('dark') };
+    // No icon: the row then shows the file's decoration (letter and theme colour, decorations.ts),
+    // as the Git extension does by default.
+    this.decorations = { strikeThrough: KIND_INFO[entry.kind].strikeThrough, tooltip: entry.tooltip };
     this.command = openChangeCommand(this.resourceUri, entry.group, entry.kind);
   }
 }

@@ -25,10 +25,7 @@ export class RepositoryScm implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private mergeMessageShown = false;
 
-  constructor(
-    private readonly repo: PatchworkRepository,
-    private readonly media: vscode.Uri,
-  ) {
+  constructor(private readonly repo: PatchworkRepository) {
     const sc = vscode.scm.createSourceControl('patchwork', 'Patchwork', repo.rootUri);
     this.sourceControl = sc;
     owners.set(sc, repo);
@@ -65,7 +62,7 @@ export class RepositoryScm implements vscode.Disposable {
     const s = this.repo.state;
     const entries = resourceEntries(s);
     for (const id of ['merge', 'index', 'workingTree'] as const) {
-      this.groups[id].resourceStates = entries[id].map((e) => new Resource(this.repo, e, this.media));
+      this.groups[id].resourceStates = entries[id].map((e) => new Resource(this.repo, e));
     }
     this.sourceControl.count = badgeCount(s, readSettings(this.repo.rootUri).countBadge);
     this.sourceControl.inputBox.placeholder = commitPlaceholder(s);

@@ -8,11 +8,14 @@ import { Repository, reset, status, type StatusResult } from '../../../src/engin
 
 export const EXTENSION_ID = 'patchwork.patchwork-vcs';
 
+let tests: TestApi | undefined;
+
 export async function api(): Promise<PatchworkApi> {
   const ext = vscode.extensions.getExtension<PatchworkApi>(EXTENSION_ID);
   if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded`);
   const a = ext.isActive ? ext.exports : await ext.activate();
   await a.whenReady();
+  tests = a.test;
   return a;
 }
 
@@ -86,13 +89,15 @@ export async function answer(fn: (p: Prompt) => string | vscode.QuickPickItem | 
   return seen;
 }
 
-/** Paths of a resource group as VS Code was given them, with their letters. */
+/**
+ * Rows of a resource group as VS Code was given them: the letter the row shows (the file's
+ * decoration), the path, and whether it is struck through.
+ */
 export function groupRows(r: RepositoryApi, group: 'merge' | 'index' | 'workingTree'): string[] {
+  if (!tests) throw new Error('call api() first');
+  const t = tests;
   return r.groups[group].resourceStates.map((s) => {
     const rel = vscode.workspace.asRelativePath(s.resourceUri, false);
-    const icon = (s.decorations?.light?.iconPath as vscode.Uri | undefined)?.path ?? '';
-    const kind = /status-(\w+)\.svg$/.exec(icon)?.[1] ?? '?';
-    const letter = ({ added: 'A', modified: 'M', deleted: 'D', untracked: 'U', conflict: 'C' } as Record<string, string>)[kind] ?? '?';
-    return `${letter} ${rel}${s.decorations?.strikeThrough ? ' (struck)' : ''}`;
+    return `${t.decoration(s.resourceUri)?.badge ?? '?'} ${rel}${s.decorations?.strikeThrough ? ' (struck)' : ''}`;
   });
 }
