@@ -168,9 +168,6 @@ export class RepositoryManager implements vscode.Disposable {
       for (const r of this.repositories) if (!readSettings(r.rootUri).enabled) this.closeRepository(r.root);
       void this.scanAll();
     }
-    if (e.affectsConfiguration('patchwork.author')) {
-      for (const r of this.repositories) r.setAuthor(readSettings(r.rootUri).author).catch((err) => logError(this.log, 'Applying the author settings', err));
-    }
   }
 
   private lastKeys = '';

@@ -11,6 +11,7 @@ import { logError, ShellError } from './errors';
 import type { Log } from './log';
 import { StatusSnapshot, fullStatus, partialStatus, repoStamp } from './status';
 import { INDEX_REF } from './uri';
+import { readSettings } from './settings';
 import { RepositoryWatcher, WatchBatch } from './watcher';
 
 export type OperationProgress = vscode.Progress<{ message?: string; increment?: number }>;
@@ -101,9 +102,11 @@ export class PatchworkRepository implements vscode.Disposable {
     return this.operations > 0;
   }
 
-  /** New author settings: commits from now on use them. */
-  async setAuthor(author: Partial<Identity>): Promise<void> {
-    this.engine = await Repository.open(this.root, { author });
+  /** The engine is opened with the author from the settings; reopen it when they changed. */
+  private async applyAuthorSetting(): Promise<void> {
+    const author = readSettings(this.rootUri).author;
+    const current = this.engine.options.author ?? {};
+    if (author.name !== current.name || author.email !== current.email) this.engine = await Repository.open(this.root, { author });
   }
 
   /** Repository-relative path of a file inside the work tree (never inside `.patch/`), else undefined. */
@@ -140,6 +143,7 @@ export class PatchworkRepository implements vscode.Disposable {
         progress === 'scm'
           ? { location: vscode.ProgressLocation.SourceControl }
           : { location: vscode.ProgressLocation.Notification, title: progress.title, cancellable: !!progress.cancellable };
+      await this.applyAuthorSetting();
       return await vscode.window.withProgress(options, (p, token) => this.withLockRetry(operation, () => body(this.engine, p, token), token));
     } catch (e) {
       error = e;

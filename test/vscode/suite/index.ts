@@ -17,6 +17,7 @@ const testFiles: Record<string, () => unknown> = {
   'content.itest.ts': () => require('./content.itest'),
   'branches.itest.ts': () => require('./branches.itest'),
   'refresh.itest.ts': () => require('./refresh.itest'),
+  'settings.itest.ts': () => require('./settings.itest'),
   'init.itest.ts': () => require('./init.itest'),
   'restricted.itest.ts': () => require('./restricted.itest'),
 };
