@@ -82,7 +82,8 @@ async function discard(ctx: CommandContext, targets: Target[], all: boolean): Pr
 /** The file of a row, a URI, or the active editor (a `patchwork:` document opens its work-tree file). */
 async function fileUris(ctx: CommandContext, args: unknown[]): Promise<vscode.Uri[]> {
   const targets = await targetsFor(ctx, args, ['merge', 'index', 'workingTree']);
-  const uris = targets.map((t) => t.resourceUri);
+  // A deleted file has nothing to open (its row opens the last version instead).
+  const uris = targets.filter((t) => t.kind !== 'deleted' && t.kind !== 'index-deleted').map((t) => t.resourceUri);
   for (const a of args.flat()) {
     if (a instanceof vscode.Uri && !targets.length) uris.push(a.scheme === SCHEME ? vscode.Uri.file(fromPatchworkUri(a).path) : a);
   }

@@ -103,7 +103,7 @@ suite('Stage, unstage, discard', () => {
     assert.deepEqual([disk.unstaged, disk.untracked], [[], []]);
   });
 
-  test('Open Changes on a modified file opens a diff of the staged version against the file', async () => {
+  test('Open Changes on a modified file opens a diff of the staged version against the file; Open File opens the file', async () => {
     const alpha = await repo('alpha');
     write('alpha', 'notes.txt', 'first line\nchanged line\nthird line\n');
     await alpha.refresh();
@@ -114,6 +114,9 @@ suite('Stage, unstage, discard', () => {
     assert.equal(JSON.parse(input.original.query).ref, '~');
     assert.equal(input.modified.toString(), file('alpha', 'notes.txt').toString());
     assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab?.label, 'notes.txt (Working Tree)');
+    // Open File from the diff (editor title) or the row opens the file itself.
+    await vscode.commands.executeCommand('patchwork.openFile', input.original);
+    assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), file('alpha', 'notes.txt').toString());
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });
