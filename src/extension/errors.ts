@@ -21,6 +21,7 @@ export function logError(log: Log, what: string, e: unknown): void {
     logged.add(e);
   }
   if (isPatchworkError(e)) log.error(`${what}: ${e.code}: ${errorText(e)}`);
+  else if (e instanceof ShellError) log.warn(`${what}: ${e.message}`);
   else log.error(`${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
 }
 
