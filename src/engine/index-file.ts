@@ -10,8 +10,9 @@ import { FileMode } from './objects';
  * re-hashes files whose stat changed. Stages 1/2/3 (base/ours/theirs) record merge conflicts.
  *
  * Layout: "PWIX" u32 version u32 count, then per entry: f64 ctimeMs, f64 mtimeMs, f64 dev, f64 ino,
- * f64 size, u32 mode, u8 stage, u8 flags, u16 path length, 32-byte id, path (UTF-8); then a
- * SHA-256 of everything before it.
+ * f64 size, u32 mode, u8 stage, u8 flags, u16 path length, 32-byte id, path (UTF-8); then optionally
+ * "TREE" and the 32-byte id of the tree the stage-0 entries make (see `Index.treeId`); then a SHA-256
+ * of everything before it. Readers that predate the TREE block skip it.
  */
 export interface IndexEntry {
   path: string;
@@ -33,6 +34,7 @@ export interface Conflict {
 }
 
 const MAGIC = Buffer.from('PWIX');
+const TREE_EXT = Buffer.from('TREE');
 const VERSION = 1;
 const FIXED = 8 * 5 + 4 + 1 + 1 + 2 + ID_BYTES;
 const MODE_NUM: Record<FileMode, number> = { '100644': 0o100644, '100755': 0o100755, '120000': 0o120000 };
@@ -64,24 +66,44 @@ export class Index {
   readonly conflicts = new Map<string, Conflict>();
   /** mtime of the index file when it was read: entries modified at or after it are "racily clean". */
   fileMtimeMs = 0;
+  /**
+   * Id of the tree these entries make, when known (set by commit, checkout and reset, which have it
+   * at hand). Equal to HEAD's tree means nothing is staged, so status need not read any tree object.
+   * Every change through set/remove/setConflict forgets it; stat-only refreshes keep it.
+   */
+  treeId: string | undefined;
 
   get(path: string): IndexEntry | undefined {
     return this.entries.get(path);
   }
 
   set(entry: IndexEntry): void {
+    const old = this.entries.get(entry.path);
+    if (!old || old.id !== entry.id || old.mode !== entry.mode || this.conflicts.size) this.treeId = undefined;
     this.conflicts.delete(entry.path);
     this.entries.set(entry.path, { ...entry, stage: 0 });
   }
 
   remove(path: string): void {
+    if (this.entries.has(path) || this.conflicts.has(path)) this.treeId = undefined;
     this.entries.delete(path);
     this.conflicts.delete(path);
   }
 
   setConflict(c: Conflict): void {
+    this.treeId = undefined;
     this.entries.delete(c.path);
     this.conflicts.set(c.path, c);
+  }
+
+  /** Do the stage-0 entries (and no conflicts) make exactly this flat tree? */
+  matchesTree(tree: ReadonlyMap<string, { id: string; mode: FileMode }>): boolean {
+    if (this.conflicts.size || this.entries.size !== tree.size) return false;
+    for (const [p, e] of this.entries) {
+      const t = tree.get(p);
+      if (!t || t.id !== e.id || t.mode !== e.mode) return false;
+    }
+    return true;
   }
 
   sortedPaths(): string[] {
@@ -93,6 +115,7 @@ export class Index {
     for (const [p, e] of this.entries) ix.entries.set(p, { ...e });
     for (const [p, c] of this.conflicts) ix.conflicts.set(p, { ...c });
     ix.fileMtimeMs = this.fileMtimeMs;
+    ix.treeId = this.treeId;
     return ix;
   }
 
@@ -105,7 +128,8 @@ export class Index {
     }
     all.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.stage - b.stage));
     const paths = all.map((e) => Buffer.from(e.path, 'utf8'));
-    const size = 12 + all.reduce((n, _e, i) => n + FIXED + paths[i].length, 0);
+    const tree = this.treeId && !this.conflicts.size ? this.treeId : undefined;
+    const size = 12 + all.reduce((n, _e, i) => n + FIXED + paths[i].length, 0) + (tree ? TREE_EXT.length + ID_BYTES : 0);
     const buf = Buffer.alloc(size);
     MAGIC.copy(buf, 0);
     buf.writeUInt32BE(VERSION, 4);
@@ -124,6 +148,10 @@ export class Index {
       pos += buf.write(e.id, pos, 'hex');
       pos += paths[i].copy(buf, pos);
     });
+    if (tree) {
+      pos += TREE_EXT.copy(buf, pos);
+      buf.write(tree, pos, 'hex');
+    }
     return Buffer.concat([buf, checksum(buf)]);
   }
 
@@ -138,16 +166,18 @@ export class Index {
     const ix = new Index();
     let pos = 12;
     const modes = new Map(Object.entries(MODE_NUM).map(([k, v]) => [v, k as FileMode]));
+    // DataView reads are inlined by V8; Buffer.readDoubleBE is not (20k entries: this is status's hot loop).
+    const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
     for (let i = 0; i < count; i++) {
       if (pos + FIXED > body.length) throw bad('truncated');
-      const ctimeMs = body.readDoubleBE(pos);
-      const mtimeMs = body.readDoubleBE(pos + 8);
-      const dev = body.readDoubleBE(pos + 16);
-      const ino = body.readDoubleBE(pos + 24);
-      const size = body.readDoubleBE(pos + 32);
-      const mode = modes.get(body.readUInt32BE(pos + 40));
-      const stage = body.readUInt8(pos + 44);
-      const plen = body.readUInt16BE(pos + 46);
+      const ctimeMs = dv.getFloat64(pos);
+      const mtimeMs = dv.getFloat64(pos + 8);
+      const dev = dv.getFloat64(pos + 16);
+      const ino = dv.getFloat64(pos + 24);
+      const size = dv.getFloat64(pos + 32);
+      const mode = modes.get(dv.getUint32(pos + 40));
+      const stage = body[pos + 44];
+      const plen = dv.getUint16(pos + 46);
       const id = body.toString('hex', pos + 48, pos + 48 + ID_BYTES);
       pos += FIXED;
       if (!mode || stage > 3 || pos + plen > body.length) throw bad('bad entry');
@@ -162,6 +192,9 @@ export class Index {
         else c.theirs = e;
         ix.conflicts.set(path, c);
       }
+    }
+    if (pos + TREE_EXT.length + ID_BYTES <= body.length && body.subarray(pos, pos + TREE_EXT.length).equals(TREE_EXT)) {
+      ix.treeId = body.toString('hex', pos + TREE_EXT.length, pos + TREE_EXT.length + ID_BYTES);
     }
     return ix;
   }

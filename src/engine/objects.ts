@@ -78,9 +78,23 @@ export function encodeTree(entries: TreeEntry[]): Buffer {
   return Buffer.concat(parts);
 }
 
+/** compareTreeEntries on two names given as byte ranges of the same buffer (no copies). */
+function compareRaw(buf: Buffer, a0: number, a1: number, aDir: boolean, b0: number, b1: number, bDir: boolean): number {
+  const len = Math.min(a1 - a0, b1 - b0);
+  for (let k = 0; k < len; k++) {
+    const d = buf[a0 + k] - buf[b0 + k];
+    if (d !== 0) return d;
+  }
+  const ac = a1 - a0 > len ? buf[a0 + len] : aDir ? 0x2f : 0;
+  const bc = b1 - b0 > len ? buf[b0 + len] : bDir ? 0x2f : 0;
+  return ac - bc;
+}
+
 export function decodeTree(body: Buffer, id?: string): TreeEntry[] {
   const entries: TreeEntry[] = [];
   let pos = 0;
+  let prevStart = 0;
+  let prevEnd = 0;
   while (pos < body.length) {
     const sp = body.indexOf(0x20, pos);
     if (sp < 0 || sp - pos > 6) throw corrupt(id, 'a tree entry has no mode');
@@ -88,19 +102,32 @@ export function decodeTree(body: Buffer, id?: string): TreeEntry[] {
     if (!(MODES as readonly string[]).includes(mode)) throw corrupt(id, `a tree entry has unsupported mode ${JSON.stringify(mode)}`);
     const nul = body.indexOf(0, sp + 1);
     if (nul < 0) throw corrupt(id, 'a tree entry name is not terminated');
-    const raw = body.subarray(sp + 1, nul);
-    const name = raw.toString('utf8');
-    if (!Buffer.from(name, 'utf8').equals(raw)) throw corrupt(id, 'a tree entry name is not valid UTF-8');
+    let ascii = true;
+    for (let k = sp + 1; k < nul; k++) {
+      if (body[k] >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    let name: string;
+    if (ascii) name = body.toString('latin1', sp + 1, nul);
+    else {
+      const raw = body.subarray(sp + 1, nul);
+      name = raw.toString('utf8');
+      if (!Buffer.from(name, 'utf8').equals(raw)) throw corrupt(id, 'a tree entry name is not valid UTF-8');
+    }
     const problem = pathComponentProblem(name);
     if (problem) throw corrupt(id, `tree entry name ${JSON.stringify(name)} ${problem}`);
     if (nul + 1 + ID_BYTES > body.length) throw corrupt(id, 'a tree entry id is truncated');
     const entry: TreeEntry = { mode: mode as TreeMode, name, id: body.toString('hex', nul + 1, nul + 1 + ID_BYTES) };
     const prev = entries[entries.length - 1];
     if (prev) {
-      const c = compareTreeEntries(prev, entry);
+      const c = compareRaw(body, prevStart, prevEnd, prev.mode === '40000', sp + 1, nul, entry.mode === '40000');
       if (c >= 0 || prev.name === entry.name) throw corrupt(id, `tree entries are not in canonical order or repeat ("${name}")`);
     }
     entries.push(entry);
+    prevStart = sp + 1;
+    prevEnd = nul;
     pos = nul + 1 + ID_BYTES;
   }
   return entries;

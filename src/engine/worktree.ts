@@ -16,15 +16,21 @@ export class IgnoreRules {
   private readonly cache = new Map<string, Ignore | null>();
   constructor(readonly root: string) {}
 
-  private rulesFor(dir: string): Ignore | null {
+  /**
+   * The rules of one folder's own `.patchignore`. `mayExist: false` (the caller listed the folder
+   * and saw no such file) records that without a failing read.
+   */
+  rulesFor(dir: string, mayExist = true): Ignore | null {
     let ig = this.cache.get(dir);
     if (ig === undefined) {
       ig = null;
-      try {
-        const text = readFileSync(join(this.root, dir, IGNORE_FILE), 'utf8');
-        ig = ignore().add(text);
-      } catch {
-        /* no rules here */
+      if (mayExist) {
+        try {
+          const text = readFileSync(join(this.root, dir, IGNORE_FILE), 'utf8');
+          ig = ignore().add(text);
+        } catch {
+          /* no rules here */
+        }
       }
       this.cache.set(dir, ig);
     }
@@ -70,7 +76,20 @@ export interface WalkedFile {
 export function walkWorktree(root: string, rules: IgnoreRules, start = ''): { files: WalkedFile[]; invalid: string[] } {
   const files: WalkedFile[] = [];
   const invalid: string[] = [];
-  const visit = (dir: string) => {
+  // The rules in force while listing a folder: its ancestors' and its own, each with the length of
+  // the prefix to cut so a path is tested relative to the folder its .patchignore lives in (the same
+  // answer as IgnoreRules.ignoredHere, without re-splitting every path).
+  type Active = readonly { ig: Ignore; cut: number }[];
+  const ignoredBy = (active: Active, path: string, isDir: boolean): boolean => {
+    let ignored = false;
+    for (const { ig, cut } of active) {
+      const r = ig.test(isDir ? `${path.slice(cut)}/` : path.slice(cut));
+      if (r.ignored) ignored = true;
+      else if (r.unignored) ignored = false;
+    }
+    return ignored;
+  };
+  const visit = (dir: string, inherited: Active) => {
     let entries: Dirent[];
     try {
       entries = readdirSync(join(root, dir), { withFileTypes: true });
@@ -78,27 +97,43 @@ export function walkWorktree(root: string, rules: IgnoreRules, start = ''): { fi
       if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return;
       throw e;
     }
+    const own = rules.rulesFor(dir, entries.some((d) => d.name === IGNORE_FILE));
+    const active = own ? [...inherited, { ig: own, cut: dir ? dir.length + 1 : 0 }] : inherited;
+    const prefix = dir ? `${dir}/` : '';
+    const abs = dir ? `${join(root, dir)}/` : `${root}/`;
     for (const d of entries) {
-      const path = dir ? `${dir}/${d.name}` : d.name;
-      if (!dir && d.name.toLowerCase() === REPO_DIR) continue;
+      const name = d.name;
+      if (!dir && name.toLowerCase() === REPO_DIR) continue;
+      const path = prefix + name;
       const isDir = d.isDirectory();
-      if (rules.ignoredHere(path, isDir)) continue;
-      if (pathComponentProblem(d.name)) {
+      if (active.length && ignoredBy(active, path, isDir)) continue;
+      if (pathComponentProblem(name)) {
         invalid.push(path);
         continue;
       }
-      if (isDir) visit(path);
+      if (isDir) visit(path, active);
       else if (d.isFile() || d.isSymbolicLink()) {
+        let stats: Stats | undefined;
         try {
-          files.push({ path, stats: lstatSync(join(root, path)) });
+          stats = lstatSync(abs + name, { throwIfNoEntry: false });
         } catch {
-          /* vanished while walking */
+          /* unreadable */
         }
+        if (stats) files.push({ path, stats }); // else: vanished while walking
       }
     }
   };
   if (start && rules.isIgnored(start, true)) return { files, invalid };
-  visit(start);
+  const inherited: { ig: Ignore; cut: number }[] = [];
+  if (start) {
+    const parts = start.split('/');
+    for (let i = 0; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      const ig = rules.rulesFor(dir);
+      if (ig) inherited.push({ ig, cut: dir ? dir.length + 1 : 0 });
+    }
+  }
+  visit(start, inherited);
   return { files, invalid };
 }
 
@@ -123,38 +158,46 @@ export async function readWorktreeBlob(root: string, path: string, st: Stats): P
  * Make sure every parent folder of `path` exists as a real folder inside the work tree. A parent
  * that is a symlink or a file is never written through.
  */
-async function ensureParents(root: string, path: string): Promise<void> {
+async function ensureParents(root: string, path: string, known?: Set<string>): Promise<void> {
   const parts = path.split('/');
+  if (parts.length < 2 || known?.has(parts.slice(0, -1).join('/'))) return;
   let cur = root;
   for (let i = 0; i < parts.length - 1; i++) {
     cur = join(cur, parts[i]);
-    let st: Stats | undefined;
-    try {
-      st = await fsp.lstat(cur);
-    } catch {
-      st = undefined;
-    }
+    const rel = parts.slice(0, i + 1).join('/');
+    if (known?.has(rel)) continue;
+    let st = await fsp.lstat(cur).catch(() => undefined);
     if (!st) {
-      await fsp.mkdir(cur);
-    } else if (!st.isDirectory()) {
+      try {
+        await fsp.mkdir(cur);
+      } catch (e) {
+        if (errnoCode(e) !== 'EEXIST') throw e;
+        st = await fsp.lstat(cur); // made meanwhile by a concurrent write: check what it is
+      }
+    }
+    if (st && !st.isDirectory()) {
       throw new PatchworkError(
         'DIRTY_WORKTREE',
-        `Cannot write ${path}: ${parts.slice(0, i + 1).join('/')} is ${st.isSymbolicLink() ? 'a symlink' : 'a file'}, not a folder.`,
+        `Cannot write ${path}: ${rel} is ${st.isSymbolicLink() ? 'a symlink' : 'a file'}, not a folder.`,
         'Move it out of the way and try again.',
         { path },
       );
     }
+    known?.add(rel);
   }
 }
 
 let tmpCounter = 0;
 
-/** Write one file or symlink atomically (temp + rename: a symlink in the way is replaced, not followed). */
-export async function writeWorktreeFile(root: string, path: string, mode: FileMode, body: Buffer): Promise<Stats> {
+/**
+ * Write one file or symlink atomically (temp + rename: a symlink in the way is replaced, not followed).
+ * `folders`, shared across the writes of one operation, remembers parent folders already checked.
+ */
+export async function writeWorktreeFile(root: string, path: string, mode: FileMode, body: Buffer, folders?: Set<string>): Promise<Stats> {
   for (const part of path.split('/')) {
     if (pathComponentProblem(part)) throw new PatchworkError('INVALID_PATH', `Refusing to write the unsafe path ${JSON.stringify(path)}.`);
   }
-  await ensureParents(root, path);
+  await ensureParents(root, path, folders);
   const abs = join(root, path);
   const existing = await fsp.lstat(abs).catch(() => undefined);
   if (existing?.isDirectory()) {

@@ -1,3 +1,4 @@
+import { Stats } from 'node:fs';
 import { PatchworkError } from '../errors';
 import { forEachLimit } from '../fsutil';
 import { Index, statFields } from '../index-file';
@@ -44,12 +45,13 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
   for (const p of paths) {
     const a = from.get(p);
     const b = to.get(p);
+    // Paths the two trees agree on keep whatever is in the index and work tree: no stat, no read.
+    if (!force && same(a, b)) continue;
     const e = ix.entries.get(p);
     const st = lstatOrUndefined(repo.root, p);
     const wt = st && !st.isDirectory() && e ? await compareWithIndex(repo, ix, e, st) : undefined;
     const worktreeIs = (x: FlatEntry | undefined) => (wt ? wt.id === x?.id && wt.mode === x?.mode : false);
     if (!force) {
-      if (same(a, b)) continue;
       if (ix.conflicts.has(p)) {
         problems.push({ path: p, why: 'unresolved conflict' });
         continue;
@@ -76,14 +78,16 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
     }
   }
 
-  // Files and folders in each other's way.
+  // Files and folders in each other's way (each parent folder is looked at once).
   const deleting = new Set(deletes);
   const rules = new IgnoreRules(repo.root);
+  const parentStats = new Map<string, Stats | undefined>();
   for (const [p] of writes) {
     const parts = p.split('/');
     for (let i = 1; i < parts.length; i++) {
       const d = parts.slice(0, i).join('/');
-      const st = lstatOrUndefined(repo.root, d);
+      let st = parentStats.get(d);
+      if (st === undefined && !parentStats.has(d)) parentStats.set(d, (st = lstatOrUndefined(repo.root, d)));
       if (st && !st.isDirectory() && !deleting.has(d) && !force) problems.push({ path: d, why: 'untracked file in the way' });
     }
     const st = lstatOrUndefined(repo.root, p);
@@ -101,9 +105,10 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
     await removeWorktreeFile(repo.root, p);
     ix.remove(p);
   }
+  const folders = new Set<string>(); // parent folders already checked (or made) by writeWorktreeFile
   await forEachLimit(writes, 8, async ([p, b]) => {
     const body = await repo.readBlob(b.id);
-    const st = await writeWorktreeFile(repo.root, p, b.mode, body);
+    const st = await writeWorktreeFile(repo.root, p, b.mode, body, folders);
     ix.set({ path: p, id: b.id, mode: b.mode, stage: 0, ...statFields(st) });
   });
   if (force) {
@@ -158,6 +163,7 @@ export async function checkout(repo: Repository, target: string | undefined, opt
     if (id !== head.id || opts.force) {
       const [from, to] = await Promise.all([repo.commitTree(head.id), repo.commitTree(id)]);
       result = await switchTree(repo, ix, from, to, { force: opts.force });
+      if (id && ix.matchesTree(to)) ix.treeId = (await repo.readCommit(id)).tree;
       await repo.writeIndex(ix);
     }
     if (opts.newBranch && id) await repo.refs.write(HEADS + opts.newBranch, id);

@@ -66,7 +66,9 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     const sig = await repo.signature();
     const parents = [...(head.id ? [head.id] : []), ...mergeHeads];
     const id = await repo.writeCommit({ tree, parents, author: sig, committer: sig, message });
-    if (opts.all) await repo.writeIndex(ix);
+    // Record which tree the index makes, so the next status knows nothing is staged without reading trees.
+    ix.treeId = tree;
+    await repo.writeIndex(ix);
     if (head.kind === 'branch') await repo.refs.write(HEADS + head.branch, id);
     else await repo.refs.setHead({ kind: 'detached', id });
     if (mergeHeads.length) {

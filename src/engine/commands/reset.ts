@@ -32,12 +32,16 @@ export async function reset(repo: Repository, rev: string | undefined, mode: Res
     if (mode === 'soft' && !id) throw new PatchworkError('UNBORN_HEAD', 'There is no commit to reset to yet.');
     const target = await repo.commitTree(id);
     const old = await repo.readIndex();
+    const treeId = id ? (await repo.readCommit(id)).tree : undefined;
     if (mode === 'hard') {
       const ix = old.clone();
       await switchTree(repo, ix, await repo.commitTree(head.id), target, { force: true });
+      if (treeId && ix.matchesTree(target)) ix.treeId = treeId;
       await repo.writeIndex(ix);
     } else if (mode === 'mixed') {
-      await repo.writeIndex(indexFromTree(old, target));
+      const ix = indexFromTree(old, target);
+      if (treeId) ix.treeId = treeId;
+      await repo.writeIndex(ix);
     }
     if (id) {
       if (head.kind === 'branch') await repo.refs.write(HEADS + head.branch, id);

@@ -2,12 +2,13 @@ import { Stats } from 'node:fs';
 import { objectId } from '../hash';
 import { Index, IndexEntry, statFields, statMatches } from '../index-file';
 import { FileMode } from '../objects';
-import { matchesAny } from '../pathspec';
+import { matchesAny, matchesSpec } from '../pathspec';
 import { Head } from '../refs';
 import { FlatTree, Repository } from '../repository';
 import { IgnoreRules, lstatOrUndefined, readWorktreeBlob, walkWorktree } from '../worktree';
 import { acquireLock } from '../lock';
 import { join } from 'node:path';
+import { lookupPath } from './log';
 
 export type StagedKind = 'added' | 'modified' | 'deleted';
 export type UnstagedKind = 'modified' | 'deleted';
@@ -67,22 +68,39 @@ export async function worktreeState(repo: Repository, ix: Index, specs?: readonl
     else if (r.refreshed) state.refreshed.push(r.refreshed);
   };
   const pending: Promise<void>[] = [];
+  const racyBefore = ix.fileMtimeMs;
+  // Paths are de-duplicated only when several pathspecs may overlap; a single walk visits each once.
+  const dedupe = starts.length > 1;
+  const walkedFiles: string[][] = [];
+  let trackedSeen = 0;
   for (const start of starts) {
     const st = start ? lstatOrUndefined(repo.root, start) : undefined;
     const walked = !start || st?.isDirectory() ? walkWorktree(repo.root, rules, start) : { files: st ? [{ path: start, stats: st }] : [], invalid: [] };
     state.unstorable.push(...walked.invalid);
+    const paths: string[] = [];
+    walkedFiles.push(paths);
     for (const f of walked.files) {
-      if (seen.has(f.path)) continue;
-      seen.add(f.path);
+      if (dedupe) {
+        if (seen.has(f.path)) continue;
+        seen.add(f.path);
+      }
+      paths.push(f.path);
       const e = ix.entries.get(f.path);
-      if (e) pending.push(check(e, f.stats));
-      else if (!ix.conflicts.has(f.path) && (start === f.path ? !rules.isIgnored(f.path, false) : true)) state.untracked.push(f.path);
+      // The common case, a file whose stat matches the index, is settled here without a promise.
+      if (e) {
+        trackedSeen++;
+        if (!(e.mtimeMs < racyBefore && statMatches(e, f.stats))) pending.push(check(e, f.stats));
+      } else if (!ix.conflicts.has(f.path) && (start === f.path ? !rules.isIgnored(f.path, false) : true)) state.untracked.push(f.path);
     }
   }
   // Tracked files the walk did not visit: deleted, or inside an ignored folder.
-  for (const [path, e] of ix.entries) {
-    if (seen.has(path) || (specs && !matchesAny(path, specs))) continue;
-    pending.push(check(e, lstatOrUndefined(repo.root, path)));
+  const tracked = specs ? entriesUnder(ix, specs) : ix.entries;
+  if (trackedSeen < tracked.size) {
+    if (!dedupe) for (const paths of walkedFiles) for (const p of paths) seen.add(p);
+    for (const [path, e] of tracked) {
+      if (seen.has(path)) continue;
+      pending.push(check(e, lstatOrUndefined(repo.root, path)));
+    }
   }
   await Promise.all(pending);
   state.untracked.sort();
@@ -100,11 +118,48 @@ export function diffTrees(from: FlatTree, to: Map<string, { id: string; mode: Fi
   return out.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
+/**
+ * Index entries under some pathspecs. A spec naming a tracked file is one map lookup, so a status of
+ * a few saved files does not scan every entry.
+ */
+export function entriesUnder(ix: Index, specs: readonly string[]): Map<string, IndexEntry> {
+  const out = new Map<string, IndexEntry>();
+  const rest: string[] = [];
+  for (const s of specs) {
+    const e = s ? ix.entries.get(s) : undefined;
+    if (e) out.set(s, e);
+    else rest.push(s);
+  }
+  if (rest.length) for (const [p, e] of ix.entries) if (rest.some((s) => matchesSpec(p, s))) out.set(p, e);
+  return out;
+}
+
+/**
+ * Staged changes (HEAD → index), optionally under some pathspecs. When the index records that it
+ * makes HEAD's tree, nothing is staged and no tree is read; with pathspecs only the subtrees they
+ * name are read (and cached trees are reused across calls on the same Repository).
+ */
+export async function stagedChanges(repo: Repository, head: Head, ix: Index, specs?: readonly string[]): Promise<{ path: string; kind: StagedKind }[]> {
+  const headTreeId = head.id ? (await repo.readCommit(head.id)).tree : undefined;
+  if (ix.treeId !== undefined && ix.treeId === headTreeId && !ix.conflicts.size) return [];
+  const limited = !!specs?.length && !specs.includes('');
+  let headTree: FlatTree;
+  if (limited && headTreeId) {
+    headTree = new Map();
+    for (const spec of specs!) {
+      const at = await lookupPath(repo, headTreeId, spec);
+      if (at?.mode === '40000') await repo.flattenTree(at.id, spec + '/', headTree);
+      else if (at) headTree.set(spec, { id: at.id, mode: at.mode as FileMode });
+    }
+  } else headTree = await repo.commitTree(head.id);
+  const entries = limited ? entriesUnder(ix, specs!) : ix.entries;
+  return diffTrees(headTree, entries).filter((c) => !ix.conflicts.has(c.path) && (!specs || matchesAny(c.path, specs)));
+}
+
 /** Staged, unstaged, untracked and conflicted paths. Caches refreshed stat data when it can. */
 export async function status(repo: Repository, specs?: readonly string[]): Promise<StatusResult> {
   const [head, ix] = await Promise.all([repo.head(), repo.readIndex()]);
-  const headTree = await repo.commitTree(head.id);
-  const staged = diffTrees(headTree, ix.entries).filter((c) => !ix.conflicts.has(c.path) && (!specs || matchesAny(c.path, specs)));
+  const staged = await stagedChanges(repo, head, ix, specs);
   const wt = await worktreeState(repo, ix, specs);
   const unstaged: StatusResult['unstaged'] = [
     ...[...wt.modified.keys()].map((path) => ({ path, kind: 'modified' as const })),

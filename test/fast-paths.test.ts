@@ -1,0 +1,102 @@
+// The shortcuts that make status, refresh and checkout fast must give the same answers as the
+// long way round: the tree id recorded in the index, status limited to a few paths, checkout that
+// only touches files that differ, and the allocation-free tree parser.
+import assert from 'node:assert/strict';
+import { statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Index, Repository, add, checkout, commit, createBranch, decodeTree, encodeTree, reset, status } from '../src/engine';
+import { tmp, write } from './helpers';
+
+const author = { name: 'Test', email: 'test@example.org' };
+
+async function repoWith(files: Record<string, string>): Promise<Repository> {
+  const dir = tmp();
+  for (const [p, c] of Object.entries(files)) write(dir, p, c);
+  let t = 1_700_000_000;
+  const repo = await Repository.init(dir, { user: author }, { author, now: () => t++ });
+  await add(repo, ['']);
+  await commit(repo, { message: 'first' });
+  return repo;
+}
+
+test('commit, checkout and reset record the tree the index makes; staging anything forgets it', async () => {
+  const repo = await repoWith({ 'a.txt': 'a\n', 'd/b.txt': 'b\n' });
+  const headTree = async () => (await repo.readCommit((await repo.headCommit())!)).tree;
+  assert.equal((await repo.readIndex()).treeId, await headTree());
+  write(repo.root, 'd/b.txt', 'changed\n');
+  await add(repo, ['d/b.txt']);
+  assert.equal((await repo.readIndex()).treeId, undefined, 'add forgot the recorded tree');
+  assert.deepEqual((await status(repo)).staged, [{ path: 'd/b.txt', kind: 'modified' }]);
+  await commit(repo, { message: 'second' });
+  await createBranch(repo, 'old', 'HEAD~1');
+  await checkout(repo, 'old');
+  assert.equal((await repo.readIndex()).treeId, await headTree());
+  assert.deepEqual((await status(repo)).staged, []);
+  await reset(repo, 'main', 'mixed');
+  assert.equal((await repo.readIndex()).treeId, await headTree());
+  assert.deepEqual((await status(repo)).unstaged, [{ path: 'd/b.txt', kind: 'modified' }]);
+});
+
+test('the recorded tree survives a write and read of the index and is dropped with conflicts', () => {
+  const ix = new Index();
+  ix.set({ path: 'a', id: 'a'.repeat(64), mode: '100644', stage: 0, size: 1, mtimeMs: 1, ctimeMs: 1, ino: 1, dev: 1 });
+  ix.treeId = 'b'.repeat(64);
+  assert.equal(Index.parse(ix.serialize()).treeId, 'b'.repeat(64));
+  ix.set({ ...ix.get('a')!, size: 2 }); // a stat-only change keeps it
+  assert.equal(ix.treeId, 'b'.repeat(64));
+  ix.setConflict({ path: 'a' });
+  assert.equal(ix.treeId, undefined);
+  assert.equal(Index.parse(ix.serialize()).treeId, undefined);
+});
+
+test('status of a few paths answers exactly what the full status says about them', async () => {
+  const repo = await repoWith({ 'keep.txt': 'k\n', 'dir/staged.txt': 's\n', 'dir/edited.txt': 'e\n', 'gone.txt': 'g\n', 'other/x.txt': 'x\n' });
+  write(repo.root, 'dir/staged.txt', 'staged change\n');
+  await add(repo, ['dir/staged.txt']);
+  write(repo.root, 'dir/edited.txt', 'edited\n');
+  unlinkSync(join(repo.root, 'gone.txt'));
+  write(repo.root, 'dir/new.txt', 'untracked\n');
+  const full = await status(repo);
+  for (const specs of [['dir/staged.txt'], ['dir/edited.txt'], ['gone.txt'], ['dir/new.txt'], ['dir'], ['keep.txt', 'gone.txt'], ['missing.txt']]) {
+    const under = (p: string) => specs.some((s) => p === s || p.startsWith(s + '/'));
+    const part = await status(repo, specs);
+    assert.deepEqual(part.staged, full.staged.filter((c) => under(c.path)), `staged for ${specs.join(',')}`);
+    assert.deepEqual(part.unstaged, full.unstaged.filter((c) => under(c.path)), `unstaged for ${specs.join(',')}`);
+    assert.deepEqual(part.untracked, full.untracked.filter(under), `untracked for ${specs.join(',')}`);
+  }
+});
+
+test('checkout between commits rewrites only the files that differ', async () => {
+  const repo = await repoWith({ 'same.txt': 'same\n', 'a/changes.txt': 'one\n', 'a/b/same.txt': 'same\n' });
+  write(repo.root, 'a/changes.txt', 'two\n');
+  write(repo.root, 'a/b/added.txt', 'added\n');
+  await add(repo, ['']);
+  await commit(repo, { message: 'second' });
+  await createBranch(repo, 'first', 'HEAD~1');
+  const before = statSync(join(repo.root, 'a/b/same.txt')).ino;
+  const r = await checkout(repo, 'first');
+  assert.deepEqual(r.written, ['a/changes.txt']);
+  assert.deepEqual(r.removed, ['a/b/added.txt']);
+  assert.equal(statSync(join(repo.root, 'a/b/same.txt')).ino, before, 'an unchanged file was not rewritten');
+  const s = await status(repo);
+  assert.deepEqual([s.staged, s.unstaged, s.untracked], [[], [], []]);
+});
+
+test('trees with non-ASCII names round-trip, and out-of-order entries are still refused', () => {
+  const entries = [
+    { mode: '100644' as const, name: 'é.txt', id: '1'.repeat(64) },
+    { mode: '40000' as const, name: 'a', id: '2'.repeat(64) },
+    { mode: '100644' as const, name: 'a.txt', id: '3'.repeat(64) },
+    { mode: '100644' as const, name: 'a-b', id: '4'.repeat(64) },
+  ];
+  const body = encodeTree(entries);
+  assert.deepEqual(decodeTree(body).map((e) => e.name), ['a-b', 'a.txt', 'a', 'é.txt']);
+  // Swap the first two entries' bytes: same content, wrong order.
+  const parsed = decodeTree(body);
+  const swapped = Buffer.concat([encodeTree([parsed[1]!]), encodeTree([parsed[0]!]), encodeTree(parsed.slice(2))]);
+  assert.throws(() => decodeTree(swapped), { code: 'CORRUPT_OBJECT' });
+  const bad = Buffer.from(body);
+  bad[bad.indexOf(0xc3)] = 0xff; // break the UTF-8 of "é"
+  assert.throws(() => decodeTree(bad), { code: 'CORRUPT_OBJECT' });
+});
