@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Repository, fsck, trackingRefs } from '../src/engine';
-import { clone, fetchFrom, listCollaborators, pullFrom, pushTo, targetOf, type SyncProgress } from '../src/p2p/index.js';
-import { fixedEnv, read, tmp, write, ok } from './helpers';
-import { DEADLINE, clientNode, commitFiles, head, invite, makeRepo, serve } from './p2p-helpers';
+import { clone, describeSyncError, fetchFrom, listCollaborators, pullFrom, pushTo, targetOf, type SyncProgress } from '../src/p2p/index.js';
+import { fixedEnv, read, snapshot, tmp, write, ok } from './helpers';
+import { DEADLINE, clientNode, commitFiles, head, invite, makeRepo, serve, until } from './p2p-helpers';
 
 fixedEnv();
 
@@ -118,4 +118,40 @@ test('a clone that fails leaves no folder behind; an unknown peer id alone canno
   await assert.rejects(clone(alice.peerId, { cwd: where }), /no peer discovery/);
   assert.deepEqual(readdirSync(where), []);
   assert.equal(existsSync(join(where, 'x')), false);
+});
+
+test('cancelling a pull or a push mid-transfer aborts it; both repositories are unchanged', DEADLINE, async () => {
+  const alice = await makeRepo('alice', { 'a.txt': '1\n' });
+  const a = await serve(alice);
+  const r = await clone(await invite(a), { cwd: tmp(), name: 'bob' });
+  const bob = { dir: r.root, repo: await Repository.open(r.root), peerId: r.peerId };
+  const node = await clientNode(bob);
+  const target = targetOf((await listCollaborators(bob.repo))[0]!);
+  // A few MiB of distinct content, so the transfer spans several frames.
+  const bulk = (who: string) => Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`bulk-${who}/${i}.txt`, `${who} ${i} `.repeat(1000)]));
+
+  await commitFiles(alice.dir, bulk('alice'), 'alice: bulk');
+  let before = snapshot(bob.dir);
+  const ac = new AbortController();
+  const e = await pullFrom(node, bob.repo, target, {
+    signal: ac.signal,
+    onProgress: (p) => p.phase === 'receiving' && p.objects > 0 && ac.abort(),
+  }).then(() => undefined, (x: unknown) => x);
+  assert.equal((e as { code?: string } | undefined)?.code, 'ABORTED');
+  assert.deepEqual(snapshot(bob.dir), before);
+  assert.match(describeSyncError(e).message, /^Cancelled; nothing was changed\.$/);
+
+  await commitFiles(bob.dir, bulk('bob'), 'bob: bulk');
+  before = snapshot(alice.dir);
+  const ac2 = new AbortController();
+  const e2 = await pushTo(node, bob.repo, target, {
+    signal: ac2.signal,
+    onProgress: (p) => p.phase === 'sending' && p.objects > 0 && ac2.abort(),
+  }).then(() => undefined, (x: unknown) => x);
+  assert.equal((e2 as { code?: string } | undefined)?.code, 'ABORTED');
+  await until(() => a.events.some((ev) => ev.type === 'failed' && ev.protocol === 'push'), 3000, 'the receiver to give up');
+  assert.deepEqual(snapshot(alice.dir), before);
+  // Nothing is stuck: the same transfers complete when not cancelled.
+  assert.equal((await pullFrom(node, bob.repo, target)).integration.kind, 'merged');
+  assert.equal((await pushTo(node, bob.repo, target)).outcome, 'updated');
 });

@@ -35,7 +35,7 @@ import { silentLogger, type P2PLogger } from './log.js';
 import { createPeerNode, type PeerNodeOptions } from './node.js';
 import { sendPack } from './pack.js';
 import type { RequestContext } from './protocol.js';
-import { CLONE_PROTOCOL, openTo, receiveInto, shortId, type PeerTarget, type SyncOptions } from './sync-common.js';
+import { CLONE_PROTOCOL, asCancelled, openTo, receiveInto, shortId, type PeerTarget, type SyncOptions } from './sync-common.js';
 import { parseAck, parseCloneRequest, parseMeta, parseRefs, parseRegistered, type MetaMessage } from './wire.js';
 
 const ACK_TIMEOUT_MS = 10 * 60_000;
@@ -280,8 +280,8 @@ export async function clone(source: string, opts: CloneOptions = {}): Promise<Cl
       throw e;
     }
   } catch (e) {
-    await fsp.rm(tmp, { recursive: true, force: true });
-    throw e;
+    await removeAll(tmp);
+    throw asCancelled(e, opts.signal);
   } finally {
     await node?.stop().catch(() => undefined);
   }
@@ -299,4 +299,17 @@ function cloneCollaborators(meta: MetaMessage, owner: PeerTarget, me: string): C
     list.push({ peerId: c.peer_id, name, role: c.role, addresses: c.addresses });
   }
   return list;
+}
+
+/** Remove the half-built clone; retried because a failed checkout may still be finishing a write. */
+async function removeAll(dir: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fsp.rm(dir, { recursive: true, force: true, maxRetries: 3 });
+      return;
+    } catch (e) {
+      if (attempt >= 20) return; // never hide the clone's own error behind a cleanup error
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }

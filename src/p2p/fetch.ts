@@ -27,7 +27,7 @@ import { P2PError } from './errors.js';
 import type { PeerNode } from './node.js';
 import { sendPack } from './pack.js';
 import type { RequestContext } from './protocol.js';
-import { FETCH_PROTOCOL, localTips, openTo, receiveInto, selfAddresses, withLockRetry, type PeerTarget, type RefChange, type SyncOptions } from './sync-common.js';
+import { FETCH_PROTOCOL, asCancelled, localTips, openTo, receiveInto, selfAddresses, withLockRetry, type PeerTarget, type RefChange, type SyncOptions } from './sync-common.js';
 import { parseFetchRequest, parseRefs, type RefsMessage } from './wire.js';
 
 export interface FetchResult {
@@ -92,7 +92,7 @@ export async function fetchFrom(node: PeerNode, repo: Repository, target: PeerTa
     return { peer: target.peerId, name: target.name, refs, objects: received.objects, bytes: received.bytes, commits: received.commits, changed: received.changed, newTags, ms: Date.now() - t0 };
   } catch (e) {
     if (channel.error === null) channel.abort();
-    throw e;
+    throw asCancelled(e, opts.signal);
   }
 }
 

@@ -26,7 +26,10 @@ export type PeerOutcome<T> =
 
 /** Named peers, or every collaborator. */
 export async function targetsFor(repo: Repository, keys: string[] = []): Promise<PeerTarget[]> {
-  if (keys.length) return Promise.all(keys.map((k) => resolveTarget(repo, k)));
+  if (keys.length) {
+    const all = await Promise.all(keys.map((k) => resolveTarget(repo, k)));
+    return all.filter((t, i) => all.findIndex((x) => x.peerId === t.peerId) === i);
+  }
   return (await listCollaborators(repo)).map(targetOf);
 }
 

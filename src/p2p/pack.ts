@@ -19,6 +19,9 @@ const RECORD_HEADER = 37;
 export const FRAME_TARGET = 1024 * 1024;
 /** Default bound on one transfer's object bytes (a hostile peer cannot fill the disk without end). */
 export const DEFAULT_MAX_TRANSFER_BYTES = 16 * 1024 ** 3;
+/** Objects being verified and written at once on the receiving side (and their bytes). */
+const MAX_INFLIGHT = 16;
+const MAX_INFLIGHT_BYTES = 32 * 1024 * 1024;
 
 const TYPE_CODE: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3 };
 const CODE_TYPE: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob' };
@@ -68,7 +71,7 @@ export async function sendPack(channel: FrameChannel, objects: AsyncIterable<Out
   };
 
   for await (const o of objects) {
-    opts.signal?.throwIfAborted();
+    if (opts.signal?.aborted) throw new P2PError('ABORTED', 'cancelled', { wire: 'cancelled' });
     const header = Buffer.alloc(RECORD_HEADER);
     header[0] = TYPE_CODE[o.type];
     header.write(o.id, 1, 32, 'hex');
@@ -114,12 +117,34 @@ export async function receivePack(channel: FrameChannel, sink: PackSink, opts: R
     throw new P2PError('PROTOCOL_VIOLATION', `${channel.peer ?? 'peer'} sent a malformed object stream: ${why}`, { peer: channel.peer, wire: `object stream rejected: ${why}` });
   };
 
+  // Objects are verified and written a few at a time (the quarantine's work is mostly file I/O),
+  // bounded in count and bytes; every write has settled before this function returns or throws, so
+  // a caller that discards the quarantine never races a write still in flight.
+  const inflight = new Set<Promise<void>>();
+  let inflightBytes = 0;
+  let failure: { error: unknown } | undefined;
+  const settle = async () => {
+    await Promise.allSettled([...inflight]);
+    if (failure) throw failure.error;
+  };
   const finishObject = async () => {
     const o = cur!;
     cur = null;
     const body = o.chunks.length === 1 ? o.chunks[0]! : Buffer.concat(o.chunks, o.length);
-    await sink.receive(o.type, o.id, body);
     counts.objects++;
+    while (inflight.size > 0 && (inflight.size >= MAX_INFLIGHT || inflightBytes + body.length > MAX_INFLIGHT_BYTES)) await Promise.race(inflight);
+    if (failure) throw failure.error;
+    inflightBytes += body.length;
+    const p: Promise<void> = sink
+      .receive(o.type, o.id, body)
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => {
+        inflight.delete(p);
+        inflightBytes -= body.length;
+      });
+    inflight.add(p);
   };
 
   const feed = async (data: Uint8Array) => {
@@ -153,8 +178,15 @@ export async function receivePack(channel: FrameChannel, sink: PackSink, opts: R
     }
   };
 
+  try {
+    return await readAll();
+  } finally {
+    await Promise.allSettled([...inflight]);
+  }
+
+  async function readAll(): Promise<PackCounts> {
   for (;;) {
-    opts.signal?.throwIfAborted();
+    if (opts.signal?.aborted) throw new P2PError('ABORTED', 'cancelled', { wire: 'cancelled' });
     const frame = await channel.read({ signal: opts.signal });
     if (frame === null) await violation('the stream ended before "done"');
     if (frame!.kind === 'binary') {
@@ -172,8 +204,10 @@ export async function receivePack(channel: FrameChannel, sink: PackSink, opts: R
     if (done.objects !== counts.objects || done.bytes !== counts.bytes) {
       await violation(`"done" announces ${done.objects} objects / ${done.bytes} bytes but ${counts.objects} / ${counts.bytes} arrived`);
     }
+    await settle();
     opts.onProgress?.(counts);
     return counts;
+  }
   }
 }
 

@@ -16,7 +16,7 @@ import { P2PError } from './errors.js';
 import type { PeerNode } from './node.js';
 import { sendPack } from './pack.js';
 import type { RequestContext } from './protocol.js';
-import { PUSH_PROTOCOL, localTips, openTo, receiveInto, selfAddresses, withLockRetry, type PeerTarget, type RefChange, type SyncOptions } from './sync-common.js';
+import { PUSH_PROTOCOL, asCancelled, localTips, openTo, receiveInto, selfAddresses, withLockRetry, type PeerTarget, type RefChange, type SyncOptions } from './sync-common.js';
 import { parseHaves, parsePushRequest, parsePushResult, type DeliveredReason, type PushOutcome, type PushResultMessage } from './wire.js';
 
 /** How long a pusher waits for the receiver to verify and apply (large pushes take a while). */
@@ -106,6 +106,6 @@ export async function pushTo(node: PeerNode, repo: Repository, target: PeerTarge
     return { peer: target.peerId, name: target.name, branch: result.branch, outcome: result.outcome, reason: result.reason, objects: counts.objects, bytes: counts.bytes, ms: Date.now() - t0 };
   } catch (e) {
     if (channel.error === null) channel.abort();
-    throw e;
+    throw asCancelled(e, opts.signal);
   }
 }

@@ -166,16 +166,20 @@ export async function receiveInto(
       channel,
       {
         receive: async (type: ObjectType, id: string, body: Buffer) => {
-          const before = q.objects;
+          const isNew = type === 'commit' && !(await repo.store.has(id, 'commit'));
           await q.receive(type, id, body);
-          if (type === 'commit' && q.objects > before) commits++;
+          if (isNew) commits++;
         },
       },
       { signal: opts.signal, onProgress: (c) => progress('receiving', c) },
     );
     progress('checking', counts);
-    await q.checkConnected([...new Set(Object.values(refs))]);
-    opts.signal?.throwIfAborted();
+    await q.checkConnected([...new Set(Object.values(refs))]).catch((e: unknown) => {
+      if (!isPatchworkError(e, 'MISSING_OBJECT')) throw e;
+      const { id, type } = e.data as { id: string; type?: string };
+      throw new PatchworkError('MISSING_OBJECT', `The peer's history is incomplete: ${type ?? 'object'} ${id.slice(0, 12)} was never sent.`, 'The transfer was aborted; nothing was changed.', e.data);
+    });
+    throwIfCancelled(opts.signal);
   } catch (e) {
     await q.discard();
     await rejectTransfer(channel, e);
@@ -196,6 +200,21 @@ export async function receiveInto(
     throw e;
   }
   return { ...counts, commits, changed };
+}
+
+/** A cancelled signal as the transport's typed error (whatever reason the caller aborted with). */
+export function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw cancelled(signal);
+}
+
+export function cancelled(signal: AbortSignal): P2PError {
+  const reason = signal.reason instanceof Error && signal.reason.name !== 'AbortError' ? signal.reason.message : 'cancelled';
+  return new P2PError('ABORTED', reason, { cause: signal.reason });
+}
+
+/** In a client's catch: report a cancellation as ABORTED even when it surfaced as something else. */
+export function asCancelled(e: unknown, signal: AbortSignal | undefined): unknown {
+  return signal?.aborted && !(e instanceof P2PError && e.code === 'ABORTED') ? cancelled(signal) : e;
 }
 
 export function diffRefs(before: Record<string, string>, after: Record<string, string>): RefChange[] {
