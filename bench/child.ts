@@ -11,6 +11,8 @@ export interface ChildResult {
 export type ChildOp = (args: Record<string, unknown>) => Promise<ChildResult>;
 
 export const RESULT_PREFIX = '@@bench ';
+/** tool-p2p.js serve: the line with the owner's peer id, addresses and invite tickets. */
+export const SERVE_PREFIX = '@@serve ';
 
 export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t0 = performance.now();
