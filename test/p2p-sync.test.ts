@@ -155,3 +155,15 @@ test('cancelling a pull or a push mid-transfer aborts it; both repositories are 
   assert.equal((await pullFrom(node, bob.repo, target)).integration.kind, 'merged');
   assert.equal((await pushTo(node, bob.repo, target)).outcome, 'updated');
 });
+
+test('a collaborator can clone again by address with its existing identity (--identity)', DEADLINE, async () => {
+  const alice = await makeRepo('alice', { 'a.txt': '1\n' });
+  const a = await serve(alice);
+  const first = await clone(await invite(a, 'reader'), { cwd: tmp(), name: 'bob' });
+  const second = await clone(a.addresses[0]!, { cwd: tmp(), dir: 'again', identityFile: join(first.root, '.patch/identity.key') });
+  assert.equal(second.peerId, first.peerId);
+  assert.equal(second.role, 'reader');
+  assert.equal(read(second.root, 'a.txt'), '1\n');
+  // No invite was used and no second collaborator was added.
+  assert.deepEqual((await listCollaborators(alice.repo)).map((c) => c.name), ['bob']);
+});
