@@ -115,8 +115,10 @@ test("the seed's two-peer example, with real processes", DEADLINE, async () => {
   assert.match(ticket, /^pwt1\.\S+$/);
 
   const bobHome = tmp('pw-bob-');
-  const cloned = await ok('Bob', bobHome, 'clone', ticket, '--name', 'bob');
+  const cloned = await ok('Bob', bobHome, 'clone', ticket, '--name', 'bob', '--progress');
   assert.match(cloned.out, /^Cloned "alice" from Alice into .*: 1 commit, 4 objects/m);
+  // Progress goes to stderr, one line per phase when stderr is not a terminal and --progress is given.
+  assert.match(cloned.err, /^alice: connecting\n(.*\n)*alice: receiving.*\n(.*\n)*alice: checkout\n(.*\n)*alice: done 4 objects, \d+ B\n$/m);
   const bob = join(bobHome, 'alice');
   assert.equal(read(bob, 'src/main.rs'), 'fn main() { println!("Hello from Patchwork"); }\n');
 

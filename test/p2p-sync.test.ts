@@ -1,12 +1,13 @@
 // Clone, fetch, pull and push between real peers (libp2p on 127.0.0.1, real repositories).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Repository, fsck, trackingRefs } from '../src/engine';
-import { clone, describeSyncError, fetchFrom, listCollaborators, pullFrom, pushTo, targetOf, type SyncProgress } from '../src/p2p/index.js';
+import { PeerService, clone, describeSyncError, fetchFrom, listCollaborators, pullFrom, pushTo, targetOf, type SyncProgress } from '../src/p2p/index.js';
 import { fixedEnv, read, snapshot, tmp, write, ok } from './helpers';
-import { DEADLINE, clientNode, commitFiles, head, invite, makeRepo, serve, until } from './p2p-helpers';
+import { DEADLINE, LOOPBACK, clientNode, commitFiles, head, invite, makeRepo, serve, until } from './p2p-helpers';
 
 fixedEnv();
 
@@ -166,4 +167,25 @@ test('a collaborator can clone again by address with its existing identity (--id
   assert.equal(read(second.root, 'a.txt'), '1\n');
   // No invite was used and no second collaborator was added.
   assert.deepEqual((await listCollaborators(alice.repo)).map((c) => c.name), ['bob']);
+});
+
+test('one peer per repository: a live peer.json refuses a second start, a stale one is taken over', DEADLINE, async () => {
+  const alice = await makeRepo('alice', { 'a.txt': '1\n' });
+  const a = await serve(alice);
+  const file = join(alice.dir, '.patch/peer.json');
+  const info = JSON.parse(read(alice.dir, '.patch/peer.json')) as { pid: number; addresses: string[] };
+  assert.deepEqual([info.pid, info.addresses], [process.pid, a.addresses]);
+  await assert.rejects(PeerService.start(alice.repo, { listen: LOOPBACK }), (e: unknown) => {
+    assert.equal((e as { code?: string }).code, 'LOCKED');
+    assert.match((e as Error).message, new RegExp(`already running \\(process ${process.pid}\\), listening on ${a.addresses[0]!.replace(/[/.]/g, '\\$&')}`));
+    return true;
+  });
+  await a.service.stop();
+  assert.equal(existsSync(file), false, 'stopping removes peer.json');
+  // A peer.json left by a process that died is stale: the next start takes it over.
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  writeFileSync(file, JSON.stringify({ ...info, pid: Number(dead.stdout) }));
+  const again = await PeerService.start(alice.repo, { listen: LOOPBACK });
+  assert.equal(JSON.parse(read(alice.dir, '.patch/peer.json')).pid, process.pid);
+  await again.stop();
 });

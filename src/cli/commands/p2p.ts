@@ -314,6 +314,7 @@ ${syncHelp}`,
     async run(ctx, v, args) {
       if (args.length < 1 || args.length > 2) throw new UsageError('clone takes a ticket (or multiaddr) and optionally a folder.');
       const p2p = await load();
+      const source = p2p.parseCloneSource(args[0]!, list(v.address));
       const cancel = cancelOnSigint();
       try {
         const r = await p2p.clone(args[0]!, {
@@ -323,20 +324,14 @@ ${syncHelp}`,
           identityFile: str(v.identity),
           addresses: list(v.address),
           signal: cancel.signal,
-          onProgress: progressReporter(ctx, v),
+          onProgress: progressReporter(ctx, v, new Map([[source.target.peerId, source.target.name]])),
         });
         ctx.out(
           `Cloned "${r.repository.name}" from ${r.ownerName} into ${r.root}: ${plural(r.commits, 'commit')}, ${plural(r.objects, 'object')} (${humanBytes(r.bytes)}) in ${r.ms} ms.\n`,
         );
         ctx.out(r.head ? `Checked out ${r.branch} at ${short(r.head)}. You are a ${r.role}; your peer id is ${r.peerId}.\n` : `The repository is empty. You are a ${r.role}; your peer id is ${r.peerId}.\n`);
       } catch (e) {
-        let who = 'the peer';
-        try {
-          who = p2p.parseCloneSource(args[0]!).target.name;
-        } catch {
-          // the error itself says what is wrong with the source
-        }
-        throw p2p.describeSyncError(e, who);
+        throw p2p.describeSyncError(e, source.target.name);
       } finally {
         cancel.dispose();
       }
