@@ -189,3 +189,18 @@ test('one peer per repository: a live peer.json refuses a second start, a stale 
   assert.equal(JSON.parse(read(alice.dir, '.patch/peer.json')).pid, process.pid);
   await again.stop();
 });
+
+test('an empty repository clones; the first pull then creates the branch and its files', DEADLINE, async () => {
+  const alice = await makeRepo('alice');
+  const a = await serve(alice);
+  const r = await clone(await invite(a), { cwd: tmp(), name: 'bob' });
+  assert.equal(r.head, undefined);
+  assert.equal(r.branch, 'main');
+  const bob = { dir: r.root, repo: await Repository.open(r.root), peerId: r.peerId };
+  await commitFiles(alice.dir, { 'first.txt': 'hello\n' }, 'alice: first');
+  const node = await clientNode(bob);
+  const res = await pullFrom(node, bob.repo, targetOf((await listCollaborators(bob.repo))[0]!));
+  assert.equal(res.integration.kind, 'created');
+  assert.equal(read(bob.dir, 'first.txt'), 'hello\n');
+  assert.equal(await bob.repo.headCommit(), await alice.repo.headCommit());
+});
