@@ -81,6 +81,7 @@ export class PeerService {
     const identity = await ensureIdentity(repo);
     for (const w of identity.warnings) log.warn(w);
     const listen = opts.listen ?? listenSetting(config) ?? DEFAULT_SERVICE_LISTEN;
+    const ownerName = (await repo.identity()).name;
     const peerFile = opts.claimPeerFile === false ? undefined : await claimPeerFile(repo, identity.peerId, opts.owner ?? 'cli');
     const access = new AccessControl(repo);
     let service: PeerService | undefined;
@@ -101,7 +102,6 @@ export class PeerService {
       await peerFile?.release();
       throw e;
     }
-    const ownerName = (await repo.identity()).name;
     service = new PeerService(repo, node, access, peerFile, log, config.repository.name, ownerName);
     try {
       await service.serve();
