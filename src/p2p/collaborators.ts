@@ -60,7 +60,6 @@ export function assertPeerId(s: string): void {
 export function nameProblem(name: unknown): string | undefined {
   if (typeof name !== 'string' || !name.trim()) return 'is empty';
   if (name.length > MAX_NAME_LENGTH) return `is longer than ${MAX_NAME_LENGTH} characters`;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(name)) return 'contains control characters';
   if (name !== name.trim()) return 'starts or ends with a space';
   return undefined;
