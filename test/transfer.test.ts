@@ -140,3 +140,25 @@ test('fastForwardBranch: moves a checked-out branch and its files, refuses diver
   assert.throws(() => validateAdvertisedRefs({ refs: { 'heads/ok': 'nope' } }), /bad id/);
   await assert.rejects(updateTrackingRefs(repoB, '../../evil', {}), /not a valid peer id/);
 });
+
+test('forEachLimit: after a failure nothing new starts, and it rejects only once work in flight has settled', async () => {
+  const { forEachLimit } = await import('../src/engine/fsutil');
+  const started: number[] = [];
+  let inFlight = 0;
+  let settledWhenRejected = -1;
+  await assert.rejects(
+    forEachLimit([1, 2, 3, 4, 5, 6, 7, 8], 3, async (n) => {
+      started.push(n);
+      inFlight++;
+      await new Promise((r) => setTimeout(r, n === 1 ? 1 : 30));
+      inFlight--;
+      if (n === 1) throw new Error('boom');
+    }).catch((e: unknown) => {
+      settledWhenRejected = inFlight;
+      throw e;
+    }),
+    /boom/,
+  );
+  assert.equal(settledWhenRejected, 0);
+  assert.deepEqual(started, [1, 2, 3]);
+});
