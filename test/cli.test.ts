@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readlinkSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readlinkSync, renameSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixedEnv, ok, pw, read, snapshot, tmp, write } from './helpers';
 
@@ -397,4 +397,22 @@ test('config reads and sets values; the author is used for commits', async () =>
   } finally {
     process.env.PATCHWORK_AUTHOR_NAME = saved;
   }
+});
+
+test('a nested repository is not part of the enclosing one', async () => {
+  const dir = await repoWith({ 'top.txt': 'top\n' });
+  // init refuses inside a repository, but one can be moved in.
+  const elsewhere = tmp();
+  await ok(elsewhere, 'init', 'inner');
+  mkdirSync(join(dir, 'vendor'));
+  const inner = join(dir, 'vendor/lib');
+  renameSync(elsewhere, inner);
+  write(inner, 'inner.txt', 'inner\n');
+  const s = JSON.parse((await ok(dir, 'status', '--json')).out);
+  assert.deepEqual(s.untracked, []);
+  assert.deepEqual(s.unstorable, []);
+  await ok(dir, 'add', '.');
+  assert.deepEqual(JSON.parse((await ok(dir, 'status', '--json')).out).staged, []);
+  // Inside the nested one, its own repository is found first.
+  assert.deepEqual(JSON.parse((await ok(inner, 'status', '--json')).out).untracked, ['inner.txt']);
 });

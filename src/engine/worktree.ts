@@ -97,6 +97,8 @@ export function walkWorktree(root: string, rules: IgnoreRules, start = ''): { fi
       if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return;
       throw e;
     }
+    // A folder holding its own `.patch/` is another repository: its files are not ours (as git skips a nested .git).
+    if (dir && entries.some((d) => d.isDirectory() && d.name.toLowerCase() === REPO_DIR)) return;
     const own = rules.rulesFor(dir, entries.some((d) => d.name === IGNORE_FILE));
     const active = own ? [...inherited, { ig: own, cut: dir ? dir.length + 1 : 0 }] : inherited;
     const prefix = dir ? `${dir}/` : '';
