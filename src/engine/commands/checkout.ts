@@ -107,7 +107,8 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
   }
   const folders = new Set<string>(); // parent folders already checked (or made) by writeWorktreeFile
   await forEachLimit(writes, 8, async ([p, b]) => {
-    const body = await repo.readBlob(b.id);
+    // A checkout is a batch: one blocking read per blob beats four thread-pool round trips each.
+    const body = repo.store.readSync ? repo.store.readSync(b.id, 'blob').body : await repo.readBlob(b.id);
     const st = await writeWorktreeFile(repo.root, p, b.mode, body, folders);
     ix.set({ path: p, id: b.id, mode: b.mode, stage: 0, ...statFields(st) });
   });
