@@ -42,4 +42,20 @@ export { clone, parseCloneSource, type CloneOptions, type CloneResult } from './
 export { fetchAll, pullAll, pushAll, targetsFor, probePeer, type PeerOutcome, type PeerProbe } from './multi.js';
 export { PeerService, startPeer, DEFAULT_SERVICE_LISTEN, type PeerServiceEvent, type PeerServiceOptions, type Disposable } from './service.js';
 export { describeSyncError } from './describe.js';
+export {
+  AddressLearner,
+  DHT_PROTOCOL,
+  MDNS_SERVICE_TAG,
+  NO_DISCOVERY,
+  RELAY_SERVER_DEFAULTS,
+  discoveryEnabled,
+  discoveryOptions,
+  discoverySettings,
+  rememberAddress,
+  type DiscoveredPeer,
+  type DiscoveryFeatures,
+  type DiscoverySettings,
+  type LearnOutcome,
+  type LocateOptions,
+} from './discovery.js';
 export type { PushOutcome, DeliveredReason } from './wire.js';

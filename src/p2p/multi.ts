@@ -8,6 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { Repository } from '../engine/index.js';
 import { listCollaborators, touchCollaborator, type Collaborator } from './collaborators.js';
 import { fetchFrom, integrate, type FetchResult, type PullResult } from './fetch.js';
+import { rememberAddress, workingAddress } from './discovery.js';
 import { isP2PError } from './errors.js';
 import type { PeerNode } from './node.js';
 import { pushTo, type PushResult } from './push.js';
@@ -37,12 +38,15 @@ function isOffline(e: unknown): boolean {
   return isP2PError(e, 'DIAL_FAILED') || (isP2PError(e, 'TIMEOUT') && e.message.startsWith('dial'));
 }
 
-async function each<T>(repo: Repository, targets: PeerTarget[], run: (t: PeerTarget) => Promise<T>): Promise<PeerOutcome<T>[]> {
+async function each<T>(node: PeerNode, repo: Repository, targets: PeerTarget[], run: (t: PeerTarget) => Promise<T>): Promise<PeerOutcome<T>[]> {
   return Promise.all(
     targets.map(async (t): Promise<PeerOutcome<T>> => {
       try {
         const result = await run(t);
-        await touchCollaborator(repo, t.peerId).catch(() => undefined);
+        // A route found by discovery (or a new one libp2p picked) that worked becomes the first known address.
+        const used = workingAddress(node.libp2p, t.peerId);
+        if (used !== undefined && !t.addresses.includes(used)) await rememberAddress(repo, t.peerId, used).catch(() => undefined);
+        else await touchCollaborator(repo, t.peerId).catch(() => undefined);
         return { peer: t.peerId, name: t.name, ok: true, result };
       } catch (error) {
         return { peer: t.peerId, name: t.name, ok: false, error, offline: isOffline(error) };
@@ -52,7 +56,7 @@ async function each<T>(repo: Repository, targets: PeerTarget[], run: (t: PeerTar
 }
 
 export async function fetchAll(node: PeerNode, repo: Repository, keys: string[] = [], opts: SyncOptions = {}): Promise<PeerOutcome<FetchResult>[]> {
-  return each(repo, await targetsFor(repo, keys), (t) => fetchFrom(node, repo, t, opts));
+  return each(node, repo, await targetsFor(repo, keys), (t) => fetchFrom(node, repo, t, opts));
 }
 
 export async function pullAll(node: PeerNode, repo: Repository, keys: string[] = [], opts: SyncOptions = {}): Promise<PeerOutcome<PullResult>[]> {
@@ -73,7 +77,7 @@ export async function pullAll(node: PeerNode, repo: Repository, keys: string[] =
 }
 
 export async function pushAll(node: PeerNode, repo: Repository, keys: string[] = [], opts: SyncOptions = {}): Promise<PeerOutcome<PushResult>[]> {
-  return each(repo, await targetsFor(repo, keys), (t) => pushTo(node, repo, t, opts));
+  return each(node, repo, await targetsFor(repo, keys), (t) => pushTo(node, repo, t, opts));
 }
 
 export interface PeerProbe {
@@ -83,15 +87,29 @@ export interface PeerProbe {
   rttMs?: number;
 }
 
-/** Is this collaborator reachable right now? (dial its known addresses and ping; updates last_seen) */
+/** Is this collaborator reachable right now? (dial its known addresses, else what discovery finds, and ping; updates last_seen) */
 export async function probePeer(node: PeerNode, repo: Repository, c: Collaborator, timeoutMs = 4000): Promise<PeerProbe> {
   const signal = AbortSignal.timeout(timeoutMs);
-  try {
-    const pid = peerIdFromString(c.peerId);
-    if (!c.addresses.length && node.libp2p.getConnections(pid).length === 0) return { peer: c.peerId, online: false };
+  const pid = peerIdFromString(c.peerId);
+  const reach = async (): Promise<number> => {
     if (c.addresses.length) await node.libp2p.peerStore.merge(pid, { multiaddrs: c.addresses.map((a) => multiaddr(a)) });
-    const rttMs = await node.ping(pid, { signal });
-    await touchCollaborator(repo, c.peerId, [], 0).catch(() => undefined);
+    if (c.addresses.length || node.libp2p.getConnections(pid).length) {
+      try {
+        return await node.ping(pid, { signal });
+      } catch (e) {
+        if (!Object.values(node.features).some(Boolean)) throw e;
+      }
+    }
+    const found = (await node.locate(c.peerId, { signal })).filter((a) => !c.addresses.includes(a));
+    if (!found.length) throw new Error('not found');
+    await node.libp2p.dial(found.map((a) => multiaddr(a)), { signal });
+    return node.ping(pid, { signal });
+  };
+  try {
+    const rttMs = await reach();
+    const used = workingAddress(node.libp2p, c.peerId);
+    if (used !== undefined && !c.addresses.includes(used)) await rememberAddress(repo, c.peerId, used).catch(() => undefined);
+    else await touchCollaborator(repo, c.peerId, [], 0).catch(() => undefined);
     return { peer: c.peerId, online: true, rttMs: Math.round(rttMs) };
   } catch {
     return { peer: c.peerId, online: false };

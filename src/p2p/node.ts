@@ -3,11 +3,12 @@
  * allowed peers, and a small wrapper API (`PeerNode`) so callers above this layer do not need to
  * know libp2p's types.
  *
- * Seams for later features (not installed yet; each needs its package added):
- *   mdns  -> `@libp2p/mdns` in `peerDiscovery`
- *   dht   -> `@libp2p/kad-dht` in `services` with `@libp2p/bootstrap` in `peerDiscovery`
- *   relay -> `@libp2p/circuit-relay-v2` transport + `/p2p-circuit` listen address
- * Today, asking for them logs a warning and `features` reports them as inactive.
+ * Optional discovery (discovery.ts, each package imported only when its option is on):
+ *   mdns        -> `@libp2p/mdns` in `peerDiscovery`
+ *   dht         -> `@libp2p/kad-dht` in `services` (+ `@libp2p/bootstrap` for a running peer)
+ *   relay       -> `@libp2p/circuit-relay-v2` transport + `<relay>/p2p-circuit` listen addresses
+ *   relayServer -> `@libp2p/circuit-relay-v2` server service, for collaborators only
+ * None of them changes who is admitted: the gate and the protocol handlers decide, as always.
  */
 import './polyfill.js'; // must stay first: libp2p needs Promise.withResolvers on Node 20
 import { noise } from '@chainsafe/libp2p-noise';
@@ -21,23 +22,17 @@ import { createLibp2p, type Libp2p } from 'libp2p';
 import type { Connection, PeerId, PrivateKey } from '@libp2p/interface';
 import type { Identify } from '@libp2p/identify';
 import type { Ping } from '@libp2p/ping';
+import { loadDiscovery, type DiscoveryFeatures, type DiscoveryOptions, type LocateOptions } from './discovery.js';
 import { P2PError, toP2PError } from './errors.js';
 import { silentLogger, type P2PLogger } from './log.js';
+
+export type { DiscoveryOptions } from './discovery.js';
 
 export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0'];
 /** Yamux's spec default is 256 KiB, which caps one stream at roughly window/RTT. */
 export const DEFAULT_YAMUX_WINDOW = 4 * 1024 * 1024;
 const YAMUX_MIN_WINDOW = 256 * 1024;
 const YAMUX_MAX_WINDOW = 2 ** 32 - 1;
-
-export interface DiscoveryOptions {
-  /** Local-network discovery (setting; off by default). Not implemented yet. */
-  mdns?: boolean;
-  /** Kademlia DHT with a bootstrap list (off until configured). Not implemented yet. */
-  dht?: { bootstrap: string[] };
-  /** Circuit relay for peers behind NAT (off until configured). Not implemented yet. */
-  relay?: { relays: string[] };
-}
 
 export interface PeerNodeOptions {
   privateKey: PrivateKey;
@@ -49,6 +44,11 @@ export interface PeerNodeOptions {
    * synchronous; a throw counts as "not allowed". Protocol handlers check again (protocol.ts).
    */
   isAllowed(peerId: string): boolean;
+  /**
+   * The strict list for services other peers use through us (DHT queries, relaying): collaborators
+   * only, not strangers the gate lets in while an invite is outstanding. Default: `isAllowed`.
+   */
+  isCollaborator?(peerId: string): boolean;
   logger?: P2PLogger;
   /**
    * Maximum Yamux per-stream receive window in bytes (default DEFAULT_YAMUX_WINDOW). Bounds how far
@@ -65,7 +65,7 @@ export interface PeerNodeOptions {
   yamuxInitialWindow?: number;
   /** Inbound connections per second from one host before libp2p resets them (libp2p default 5). */
   inboundConnectionThreshold?: number;
-  /** Optional discovery features; see the module comment. */
+  /** Optional discovery features, all off by default; see discovery.ts. */
   discovery?: DiscoveryOptions;
   /** Shorthand for discovery.mdns. */
   mdns?: boolean;
@@ -78,8 +78,14 @@ export interface PeerNode {
   /** The underlying libp2p node, for protocol.ts and tests; callers above src/p2p should not need it. */
   readonly libp2p: Libp2p<{ identify: Identify; ping: Ping }>;
   readonly logger: P2PLogger;
-  /** Which optional features are active (all false today). */
-  readonly features: { mdns: boolean; dht: boolean; relay: boolean };
+  /** Which optional discovery features are active. */
+  readonly features: DiscoveryFeatures;
+  /**
+   * Peer ids of the configured bootstrap peers and relays. Our own outbound connections to them
+   * carry the DHT and relay service and are not cut when access is re-evaluated (they need not be
+   * collaborators; every protocol handler still refuses them unless they are).
+   */
+  readonly servicePeers: ReadonlySet<string>;
   /** Listen addresses including `/p2p/<peerId>`, as strings to print or put in a ticket. */
   addresses(): string[];
   /** Open (or reuse) a connection. Target: a multiaddr string (ideally ending in /p2p/<id>), a peer id string, or a Multiaddr. */
@@ -88,6 +94,11 @@ export interface PeerNode {
   disconnect(peerId: string): Promise<void>;
   /** Close connections of every peer that `isAllowed` now rejects; returns how many peers were cut off. */
   disconnectDisallowed(): Promise<number>;
+  /**
+   * Candidate addresses for a peer from the active discovery features (mDNS answers, a DHT lookup,
+   * routes through configured relays); [] when none is active. Unverified: dial them.
+   */
+  locate(peerId: string, options?: LocateOptions): Promise<string[]>;
   /** Round-trip time in ms to a connected or dialable peer. */
   ping(target: string | Multiaddr | PeerId, options?: { signal?: AbortSignal }): Promise<number>;
   stop(): Promise<void>;
@@ -103,10 +114,9 @@ export async function createPeerNode(options: PeerNodeOptions): Promise<PeerNode
     }
   }
   if (initialWindow > maxWindow) throw new P2PError('INTERNAL', 'yamuxInitialWindow must not exceed yamuxWindow');
-  const discovery: DiscoveryOptions = { ...options.discovery, mdns: options.mdns ?? options.discovery?.mdns };
-  for (const [name, on] of Object.entries({ mdns: discovery.mdns === true, dht: discovery.dht != null, relay: discovery.relay != null })) {
-    if (on) log.warn(`${name} was requested but is not available in this build; only explicit addresses are used`);
-  }
+  const discoveryOptions: DiscoveryOptions | undefined =
+    options.mdns === undefined ? options.discovery : { ...options.discovery, mdns: options.mdns };
+  const listen = options.listen ?? DEFAULT_LISTEN;
 
   const isAllowed = (peer: PeerId, where: string): boolean => {
     const id = peer.toString();
@@ -119,11 +129,20 @@ export async function createPeerNode(options: PeerNodeOptions): Promise<PeerNode
     if (!ok) log.warn(`refused ${where} from ${id}: not a collaborator`);
     return ok;
   };
+  const isCollaborator = (id: string): boolean => {
+    try {
+      return (options.isCollaborator ?? options.isAllowed)(id) === true;
+    } catch {
+      return false;
+    }
+  };
+  const discovery = await loadDiscovery(discoveryOptions, { log, isCollaborator, listening: listen.length > 0 });
 
   const node = await createLibp2p({
     privateKey: options.privateKey,
-    addresses: { listen: options.listen ?? DEFAULT_LISTEN },
-    transports: [tcp()],
+    addresses: { listen: [...listen, ...discovery.listen] },
+    transports: [tcp(), ...discovery.transports],
+    peerDiscovery: discovery.peerDiscovery,
     connectionEncrypters: [noise()],
     streamMuxers: [
       yamux({
@@ -140,14 +159,26 @@ export async function createPeerNode(options: PeerNodeOptions): Promise<PeerNode
       // Called right after the Noise handshake with the authenticated peer id and before the muxer
       // is negotiated: the earliest point where the remote identity is known and proven.
       denyInboundEncryptedConnection: (peer: PeerId) => !isAllowed(peer, 'inbound connection'),
+      ...discovery.gater,
     },
     connectionManager: {
       inboundConnectionThreshold: options.inboundConnectionThreshold ?? 100,
       dialTimeout: options.dialTimeoutMs ?? 10_000,
     },
     nodeInfo: { name: 'patchwork', version: '0.1.0' },
-    services: { identify: identify(), ping: ping() },
+    services: { ...discovery.services, identify: identify(), ping: ping() },
+    // Started below, once the discovery middleware is in place (no stream may slip in before it).
+    start: false,
   });
+  const active = discovery.attach(node);
+  try {
+    await node.start();
+  } catch (e) {
+    active.stop();
+    await Promise.resolve(node.stop()).catch(() => undefined);
+    throw e;
+  }
+  active.started();
 
   const peerId = node.peerId.toString();
   const toTarget = (target: string | Multiaddr | PeerId): Multiaddr | PeerId => {
@@ -163,7 +194,8 @@ export async function createPeerNode(options: PeerNodeOptions): Promise<PeerNode
     peerId,
     libp2p: node,
     logger: log,
-    features: { mdns: false, dht: false, relay: false },
+    features: discovery.features,
+    servicePeers: discovery.servicePeers,
     addresses: () => node.getMultiaddrs().map((m) => m.toString()),
     async connect(target, opts = {}) {
       const t = toTarget(target);
@@ -180,10 +212,14 @@ export async function createPeerNode(options: PeerNodeOptions): Promise<PeerNode
       const cut = new Set<string>();
       for (const conn of node.getConnections()) {
         const id = conn.remotePeer.toString();
+        if (conn.direction === 'outbound' && discovery.servicePeers.has(id)) continue;
         if (!cut.has(id) && !isAllowed(conn.remotePeer, 'existing connection')) cut.add(id);
       }
       await Promise.all([...cut].map((id) => api.disconnect(id)));
       return cut.size;
+    },
+    locate(id, opts) {
+      return active.locate(id, opts);
     },
     async ping(target, opts = {}) {
       try {
@@ -193,10 +229,13 @@ export async function createPeerNode(options: PeerNodeOptions): Promise<PeerNode
       }
     },
     async stop() {
+      active.stop();
       await node.stop();
     },
   };
   log.info(`peer ${peerId} listening on ${api.addresses().join(', ') || '(no addresses)'}`);
+  const summary = discovery.describe();
+  if (summary) log.info(`discovery: ${summary}`);
   return api;
 }
 

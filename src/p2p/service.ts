@@ -5,8 +5,14 @@
  * `.patch/peer.json` so a second peer for the same repository refuses to start, and reports what
  * happens as events (requests, refusals, incoming pushes) for logs and notifications. Its
  * fetch/pull/push methods use the same node as a client.
+ *
+ * Discovery (discovery.ts) follows the repository's `[p2p]` settings, all off until configured: with
+ * mDNS on, a collaborator's answer on the local network is dialled and, when the peer proves its id,
+ * recorded as its first known address; with a DHT the peer serves lookups to collaborators; with
+ * relays it holds a slot on each and advertises the circuit address (peer.json follows).
  */
 import { watch, type FSWatcher } from 'node:fs';
+import { multiaddr } from '@multiformats/multiaddr';
 import { Repository } from '../engine/index.js';
 import { AccessControl } from './access.js';
 import { serveClone, type CloneServed } from './clone.js';
@@ -15,6 +21,7 @@ import { P2PError } from './errors.js';
 import { serveFetch, type FetchResult, type PullResult } from './fetch.js';
 import { silentLogger, type P2PLogger } from './log.js';
 import { fetchAll, pullAll, pushAll, type PeerOutcome } from './multi.js';
+import { AddressLearner, discoveryOptions, discoverySettings, type DiscoverySettings } from './discovery.js';
 import { createPeerNode, type PeerNode, type PeerNodeOptions } from './node.js';
 import { claimPeerFile, type PeerFileHandle } from './peer-file.js';
 import { serveProtocol, type RequestContext } from './protocol.js';
@@ -33,6 +40,10 @@ export type PeerServiceEvent =
   | { type: 'refused'; protocol: ServedProtocol | 'connection'; peer: string; name?: string; reason: string }
   | { type: 'failed'; protocol: ServedProtocol; peer: string; name: string; error: string }
   | { type: 'access-changed'; collaborators: number; disconnected: string[] }
+  /** A collaborator was found at a new address (mDNS) and answered there; it is now its first known address. */
+  | { type: 'discovered'; peer: string; name: string; address: string; source: 'mdns' }
+  /** This peer's own addresses changed (e.g. a relay slot was reserved or lost). */
+  | { type: 'addresses'; addresses: string[] }
   | { type: 'config-error'; message: string };
 
 export interface Disposable {
@@ -50,8 +61,13 @@ export interface PeerServiceOptions {
   /** Watch patchwork.toml / invites.json and poll them every `pollMs` (default true, 2000). */
   watch?: boolean;
   pollMs?: number;
+  /**
+   * Discovery on top of the repository's `[p2p]` settings (command-line flags): true switches on,
+   * lists add. `node.discovery`, when given, replaces both.
+   */
+  discovery?: Partial<DiscoverySettings>;
   /** Transport options (tests, benchmarks). */
-  node?: Partial<Omit<PeerNodeOptions, 'privateKey' | 'isAllowed' | 'listen' | 'logger'>>;
+  node?: Partial<Omit<PeerNodeOptions, 'privateKey' | 'isAllowed' | 'isCollaborator' | 'listen' | 'logger'>>;
 }
 
 export class PeerService {
@@ -64,6 +80,8 @@ export class PeerService {
   private debounce: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastProblem: string | undefined;
+  private learner: AddressLearner | undefined;
+  private addressesKey = '';
 
   private constructor(
     readonly repo: Repository,
@@ -81,6 +99,7 @@ export class PeerService {
     const identity = await ensureIdentity(repo);
     for (const w of identity.warnings) log.warn(w);
     const listen = opts.listen ?? listenSetting(config) ?? DEFAULT_SERVICE_LISTEN;
+    const discovery = opts.node?.discovery ?? discoveryOptions(discoverySettings(config, opts.discovery), 'serve');
     const ownerName = (await repo.identity()).name;
     const peerFile = opts.claimPeerFile === false ? undefined : await claimPeerFile(repo, identity.peerId, opts.owner ?? 'cli');
     const access = new AccessControl(repo);
@@ -89,6 +108,10 @@ export class PeerService {
     try {
       node = await createPeerNode({
         ...opts.node,
+        discovery: discovery && {
+          ...discovery,
+          onPeer: (p) => void service?.learner?.onPeer(p).catch(() => undefined),
+        },
         privateKey: identity.privateKey,
         listen,
         logger: log,
@@ -97,6 +120,7 @@ export class PeerService {
           if (!ok) service?.emit({ type: 'refused', protocol: 'connection', peer, reason: 'not a collaborator' });
           return ok;
         },
+        isCollaborator: (peer) => access.canFetch(peer),
       });
     } catch (e) {
       await peerFile?.release();
@@ -104,8 +128,11 @@ export class PeerService {
     }
     service = new PeerService(repo, node, access, peerFile, log, config.repository.name, ownerName);
     try {
+      service.learner = service.addressLearner();
       await service.serve();
+      service.addressesKey = node.addresses().join(' ');
       await peerFile?.update(node.addresses());
+      service.followAddresses();
       if (opts.watch !== false) service.watch(opts.pollMs ?? 2000);
     } catch (e) {
       await service.stop();
@@ -242,6 +269,46 @@ export class PeerService {
     );
   }
 
+  // ---------------------------------------------------------------- discovery
+
+  /** What to do with an mDNS answer: see AddressLearner (discovery.ts). */
+  addressLearner(): AddressLearner {
+    return new AddressLearner({
+      repo: this.repo,
+      log: this.log,
+      isCollaborator: (p) => this.access.canFetch(p),
+      knownAddresses: (p) => this.access.collaborator(p)?.addresses ?? [],
+      verify: async (peer, addresses) => {
+        // A fresh outbound connection to exactly these addresses (an existing one, e.g. the peer's
+        // inbound connection to us, would say nothing about them); libp2p checks the peer id.
+        const conn = await this.node.libp2p.dial(
+          addresses.map((a) => multiaddr(a)),
+          { signal: AbortSignal.timeout(10_000), force: true },
+        );
+        return conn.remotePeer.toString() === peer && conn.direction === 'outbound' ? conn.remoteAddr.toString() : undefined;
+      },
+      onLearned: (peer, address) => {
+        this.log.info(`found ${this.who(peer)} on the local network at ${address}`);
+        this.emit({ type: 'discovered', peer, name: this.nameOf(peer), address, source: 'mdns' });
+      },
+    });
+  }
+
+  /** Keep peer.json (what `invite` and one-shot commands advertise) in step with our addresses. */
+  private followAddresses(): void {
+    const onChange = () => {
+      if (this.stopped) return;
+      const addresses = this.node.addresses();
+      const key = addresses.join(' ');
+      if (key === this.addressesKey) return;
+      this.addressesKey = key;
+      this.log.info(`now reachable at ${addresses.join(', ') || '(no addresses)'}`);
+      void this.peerFile?.update(addresses).catch(() => undefined);
+      this.emit({ type: 'addresses', addresses });
+    };
+    this.node.libp2p.addEventListener('self:peer:update', onChange);
+  }
+
   // ---------------------------------------------------------------- access changes
 
   private watch(pollMs: number): void {
@@ -283,6 +350,9 @@ export class PeerService {
     const cut = new Set<string>();
     for (const conn of this.node.libp2p.getConnections()) {
       const id = conn.remotePeer.toString();
+      // Our own connections to the configured bootstrap peers and relays carry the DHT and relay
+      // service; they are not access to this repository (every handler still checks).
+      if (conn.direction === 'outbound' && this.node.servicePeers.has(id)) continue;
       if (!this.access.canFetch(id) && !this.cloning.has(id)) cut.add(id);
     }
     // A never-known peer connected while an invite is outstanding may stay (it may be about to

@@ -5,7 +5,7 @@
  * repository lock).
  */
 import { peerIdFromString } from '@libp2p/peer-id';
-import { multiaddr } from '@multiformats/multiaddr';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import {
   HEADS,
   PatchworkError,
@@ -20,7 +20,7 @@ import {
 import { collaboratorsOf, findCollaborator, normalizeAddress, peerIdOfAddress, isPeerId, type Collaborator } from './collaborators.js';
 import { P2PError } from './errors.js';
 import type { FrameChannel } from './frames.js';
-import type { PeerNode } from './node.js';
+import { dialError, type PeerNode } from './node.js';
 import { receivePack, rejectTransfer, type PackCounts } from './pack.js';
 import { runningPeer } from './peer-file.js';
 import { openChannel } from './protocol.js';
@@ -90,27 +90,61 @@ export async function selfAddresses(repo: Repository, node: PeerNode): Promise<s
   return ((await runningPeer(repo))?.addresses ?? []).slice(0, 16);
 }
 
-/** Open a protocol stream to a target, dialling its known addresses (libp2p tries them all). */
+/**
+ * Open a protocol stream to a target, dialling its known addresses (libp2p tries them all). When
+ * none answers (or none is known) and the node has discovery on (mDNS, DHT, relays), the peer is
+ * looked up by its id and the addresses found are tried; whoever answers must still prove the
+ * target's peer id.
+ */
 export async function openTo(node: PeerNode, target: PeerTarget, protocol: string, opts: SyncOptions = {}): Promise<FrameChannel> {
   if (target.peerId === node.peerId) {
     throw new P2PError('DIAL_FAILED', `${target.name} is this repository's own peer id`, { peer: target.peerId, self: true });
   }
   const pid = peerIdFromString(target.peerId);
-  const connected = node.libp2p.getConnections(pid).some((c) => c.status === 'open');
-  if (!connected) {
-    const addrs = target.addresses.flatMap((a) => {
-      try {
-        return [multiaddr(a)];
-      } catch {
-        return [];
-      }
-    });
-    if (addrs.length === 0) {
-      throw new P2PError('DIAL_FAILED', `no known address for ${target.name}`, { peer: target.peerId, noAddress: true });
-    }
+  const open = () => openChannel(node, pid, protocol, { expectPeer: target.peerId, signal: opts.signal, timeoutMs: opts.timeoutMs });
+  if (node.libp2p.getConnections(pid).some((c) => c.status === 'open')) return open();
+  const addrs = parseAddresses(target.addresses);
+  const canLocate = Object.values(node.features).some(Boolean);
+  let first: unknown;
+  if (addrs.length) {
     await node.libp2p.peerStore.merge(pid, { multiaddrs: addrs });
+    try {
+      return await open();
+    } catch (e) {
+      if (!canLocate || !unreachable(e)) throw e;
+      first = e;
+    }
+  } else {
+    first = new P2PError('DIAL_FAILED', `no known address for ${target.name}`, { peer: target.peerId, noAddress: true });
+    if (!canLocate) throw first;
   }
-  return openChannel(node, pid, protocol, { expectPeer: target.peerId, signal: opts.signal, timeoutMs: opts.timeoutMs });
+  throwIfCancelled(opts.signal);
+  const tried = new Set(addrs.map((a) => a.toString()));
+  const found = parseAddresses(await node.locate(target.peerId, { signal: opts.signal })).filter((a) => !tried.has(a.toString()));
+  if (!found.length) throw first;
+  node.logger.info(`${target.name} did not answer at a known address; trying ${found.map((a) => a.toString()).join(', ')}`);
+  // Dial exactly these (by peer id libp2p would retry the known addresses that just failed first).
+  try {
+    await node.libp2p.dial(found, { signal: opts.signal });
+  } catch (e) {
+    throw dialError(e, target.name);
+  }
+  return open();
+}
+
+function parseAddresses(list: string[]): Multiaddr[] {
+  return list.flatMap((a) => {
+    try {
+      return [multiaddr(a)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The peer could not be reached where we looked (as opposed to refusing us or misbehaving). */
+function unreachable(e: unknown): boolean {
+  return e instanceof P2PError && (e.code === 'DIAL_FAILED' || e.code === 'WRONG_PEER' || (e.code === 'TIMEOUT' && e.message.startsWith('dial')));
 }
 
 /**
