@@ -1,6 +1,6 @@
 // One bundle per entry point (CommonJS, `vscode` external). libp2p and its friends are ESM-only;
 // bundling them here means neither the extension host nor the CLI pays for loading them unbundled.
-//   node esbuild.mjs               extension + CLI
+//   node esbuild.mjs               extension (out/extension.js, and out/peer.js loaded after activation) + CLI
 //   node esbuild.mjs --tests       also every test/**/*.test.ts as its own bundle under out/tests/,
 //                                  and test/vscode/suite/ as out/tests/vscode/suite.js
 //   node esbuild.mjs --bench       also bench/*.ts
@@ -42,6 +42,8 @@ const common = {
 rmSync('out', { recursive: true, force: true });
 const builds = [
   esbuild.build({ ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'out' }),
+  // The extension's peer-to-peer half (libp2p): required by out/extension.js only after activation.
+  esbuild.build({ ...common, entryPoints: { peer: 'src/extension/peer-host.ts' }, outdir: 'out' }),
   esbuild.build({
     ...common,
     entryPoints: { cli: 'src/cli/bin.ts' },

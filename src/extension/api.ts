@@ -7,7 +7,24 @@ import type * as vscode from 'vscode';
 import type { ResourceGroupId } from './labels';
 import type { RefreshStats } from './repository';
 import type { StatusSnapshot } from './status';
+import type { PeerState, SyncCounts } from './syncLabels';
 import type { Responder } from './ui';
+
+/** What the tests see of a repository's peer and sync state. */
+export interface PeerTestView {
+  readonly state: PeerState;
+  /** How long the peer took to start (ms), once it has. */
+  readonly startMs: number | undefined;
+  /** When it came online (`performance.now()` of the extension host). */
+  readonly onlineAt: number | undefined;
+  readonly counts: SyncCounts | undefined;
+  readonly running: string | undefined;
+  readonly collaborators: readonly { peerId: string; name: string; role: string; online: boolean | undefined; lastSeen?: string; incomingCount: number }[];
+  /** The SourceControl's status bar items (branch, sync, peer). */
+  readonly statusBar: readonly { command: string; title: string; tooltip?: string }[];
+  /** Resolves after the next count of incoming/outgoing commits. */
+  whenCounted(): Promise<SyncCounts | undefined>;
+}
 
 export interface RepositoryApi {
   readonly rootUri: vscode.Uri;
@@ -28,6 +45,14 @@ export interface TestApi {
   decoration(uri: vscode.Uri): { badge?: string; tooltip?: string; color?: string; propagate?: boolean } | undefined;
   /** How long `activate` took, in milliseconds. */
   readonly activationMs: number;
+  /** When `activate` returned (`performance.now()` of the extension host). */
+  readonly activatedAt: number;
+  /** The peer and sync state of the repository at `root`. */
+  peer(root: vscode.Uri): PeerTestView | undefined;
+  /** How long loading out/peer.js took (ms), once loaded. */
+  peerModuleLoadMs(): number | undefined;
+  /** The Collaborators view's rows ("label — description", two spaces of indent per level). */
+  collaboratorRows(): Promise<string[]>;
 }
 
 export interface PatchworkApi {

@@ -5,11 +5,13 @@
 import * as vscode from 'vscode';
 import type { PatchworkApi, RepositoryApi } from './api';
 import { registerCommands } from './commands';
+import { registerPeerCommands } from './commands/peer';
 import { ContentProvider } from './contentProvider';
 import { DecorationProvider } from './decorations';
 import { logError } from './errors';
 import { createLog } from './log';
 import { RepositoryManager } from './model';
+import { Peers } from './peers';
 import type { PatchworkRepository } from './repository';
 import { RepositoryScm } from './scm';
 import { UI } from './ui';
@@ -33,8 +35,11 @@ export function activate(context: vscode.ExtensionContext): PatchworkApi {
     { dispose: () => scms.forEach((s) => s.dispose()) },
     new ContentProvider(manager),
     decorations,
-    ...registerCommands({ manager, ui, log, scmOf: (repo) => scms.get(repo) }),
   );
+  const commandContext = { manager, ui, log, scmOf: (repo: PatchworkRepository) => scms.get(repo) };
+  // After the SCM listener above, so a repository's SourceControl exists when its sync item is added.
+  const peers = new Peers(manager, (repo) => scms.get(repo), log, ui, context.asAbsolutePath('out/peer.js'));
+  context.subscriptions.push(peers, ...registerCommands(commandContext), ...registerPeerCommands(commandContext, peers));
 
   const scmOf = (repo: PatchworkRepository) => {
     const scm = scms.get(repo);
@@ -56,8 +61,13 @@ export function activate(context: vscode.ExtensionContext): PatchworkApi {
     refresh: () => repo.refresh(),
   });
 
-  // Discovery runs after activate returns.
-  setImmediate(() => manager.start().catch((e) => logError(log, 'Scanning the workspace for repositories', e)));
+  // Discovery runs after activate returns; the peer module (libp2p) loads once it has finished.
+  setImmediate(() =>
+    manager
+      .start()
+      .catch((e) => logError(log, 'Scanning the workspace for repositories', e))
+      .finally(() => void peers.start()),
+  );
 
   const activationMs = performance.now() - started;
   log.info(`Patchwork activated in ${activationMs.toFixed(1)} ms (VS Code ${vscode.version})`);
@@ -87,6 +97,24 @@ export function activate(context: vscode.ExtensionContext): PatchworkApi {
               return d && { badge: d.badge, tooltip: d.tooltip, color: (d.color as vscode.ThemeColor | undefined)?.id, propagate: d.propagate };
             },
             activationMs,
+            activatedAt: started + activationMs,
+            peer: (root) => {
+              const repo = manager.getRepository(root);
+              const sync = repo && peers.syncOf(repo);
+              if (!sync) return undefined;
+              return {
+                state: sync.peer.state,
+                startMs: sync.peer.startMs,
+                onlineAt: sync.peer.onlineAt,
+                counts: sync.counts,
+                running: sync.running,
+                collaborators: sync.collaborators.map((c) => ({ peerId: c.peerId, name: c.name, role: c.role, online: c.online, lastSeen: c.lastSeen, incomingCount: c.incomingCount })),
+                statusBar: (scms.get(repo)?.sourceControl.statusBarCommands ?? []).map((c) => ({ command: c.command, title: c.title, tooltip: c.tooltip })),
+                whenCounted: () => new Promise((resolve) => void sync.onDidCount(resolve)),
+              };
+            },
+            peerModuleLoadMs: () => peers.host.loadMs,
+            collaboratorRows: () => peers.view.rows(),
           },
   };
   return api;

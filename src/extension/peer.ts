@@ -1,23 +1,29 @@
 /**
- * Seams for the peer-to-peer half of the extension (pull, push, sync, clone, collaborators), which
- * lands once src/p2p is ready. Nothing here loads libp2p: the p2p layer's `PeerService`
- * (src/p2p/service.ts, one per repository) will be imported lazily (`await import('../p2p')`)
- * after activation returns, so activation stays fast and the bundle's first load has no libp2p.
+ * One repository's peer as the extension sees it: an adapter over src/p2p's PeerService (through
+ * out/peer.js, loaded after activation; see peerHost.ts) that turns its life into a `PeerState`
+ * for the status bar and its events into VS Code events.
  *
- * How it plugs in:
- * - A `RepositoryPeer` per open repository adapts `PeerService.start(engineRepo, { owner: 'vscode' })`
- *   (the engine repository comes from `PatchworkRepository.read(r => …)`) to VS Code events; it is
- *   not started in Restricted Mode.
- * - `PatchworkRepository.run(operation, body, { progress: { title, cancellable: true } })` runs a
- *   pull/push/sync with notification progress (report objects/bytes through `progress`) and
- *   cancellation (`token`), the lock retry, the log, and the refresh afterwards.
- * - `StatusBar.addContribution(...)` (statusbar.ts) adds the sync item (`$(sync) 2↓ 1↑`, spinning
- *   while running) next to the branch item in the SourceControl's `statusBarCommands`.
- * - The watcher already refreshes when `.patch/refs/` changes, so a push received from a peer
- *   shows up without more wiring; `.patch/peer.json` and `invites.json` are ignored, and
- *   `patchwork.toml` writes (last-seen times) are skipped by the stamp check.
+ * - Never started in Restricted Mode; not started when `patchwork.peer.startOnActivation` is off.
+ * - If another process already serves the repository (`patchwork start`, another window; it holds
+ *   .patch/peer.json) no second node is started: the state says so, and pull/push/probe go through
+ *   a dial-only node with the repository's identity (requests still tell peers the running peer's
+ *   addresses).
+ * - If the node cannot start (port taken, bad address) the state says why; pull and push still
+ *   work through the dial-only node.
+ * - Restarts when its settings change; `start()` never rejects.
  */
-import type * as vscode from 'vscode';
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import { isPatchworkError } from '../engine';
+import { errorText } from './errors';
+import type { Log } from './log';
+import type { Endpoint, HostLogger, ServiceEvent } from './peer-host';
+import { adoptError, hostCall, type PeerHostLoader } from './peerHost';
+import type { PatchworkRepository } from './repository';
+import { onDidChangeSettings, readPeerSettings, readSettings } from './settings';
+import type { PeerState } from './syncLabels';
+
+export type { PeerState } from './syncLabels';
 
 /** Extra items for a repository's status bar (after the branch item). */
 export interface StatusBarContribution {
@@ -25,17 +31,185 @@ export interface StatusBarContribution {
   readonly onDidChange: vscode.Event<void>;
 }
 
-export type PeerState =
-  | { readonly kind: 'stopped' }
-  | { readonly kind: 'starting' }
-  | { readonly kind: 'online'; readonly peerId: string; readonly addresses: readonly string[] }
-  /** The peer could not start (port taken, no network); everything local keeps working and the status bar says why. */
-  | { readonly kind: 'failed'; readonly reason: string };
+export class RepositoryPeer implements vscode.Disposable {
+  private _state: PeerState = { kind: 'stopped', reason: 'not started yet' };
+  private service: Endpoint | undefined;
+  private client: Promise<Endpoint> | undefined;
+  private serviceEvents: { dispose(): void } | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly _onDidChangeState = new vscode.EventEmitter<PeerState>();
+  private readonly _onEvent = new vscode.EventEmitter<ServiceEvent>();
+  readonly onDidChangeState = this._onDidChangeState.event;
+  /** What the serving node reports: requests, incoming pushes, clones, refusals. */
+  readonly onEvent = this._onEvent.event;
+  /** How long the last successful start took (ms), from the call to listening. */
+  startMs: number | undefined;
+  /** When the peer last came online (`performance.now()`). */
+  onlineAt: number | undefined;
+  readonly logger: HostLogger;
 
-/** The extension's view of one repository's peer (an adapter over src/p2p's PeerService). */
-export interface RepositoryPeer extends vscode.Disposable {
-  readonly state: PeerState;
-  readonly onDidChangeState: vscode.Event<PeerState>;
-  /** Start the node (idempotent); never rejects: failures end in state `failed`. */
-  start(): Promise<void>;
+  constructor(
+    private readonly repo: PatchworkRepository,
+    private readonly host: PeerHostLoader,
+    private readonly log: Log,
+  ) {
+    const prefix = `[peer ${basename(repo.root)}]`;
+    this.logger = {
+      debug: (m) => log.debug(`${prefix} ${m}`),
+      info: (m) => log.info(`${prefix} ${m}`),
+      warn: (m) => log.warn(`${prefix} ${m}`),
+      error: (m) => log.error(`${prefix} ${m}`),
+    };
+    this.disposables.push(
+      onDidChangeSettings((e) => {
+        if (!e.affectsConfiguration('patchwork.peer', repo.rootUri) && !e.affectsConfiguration('patchwork.author', repo.rootUri)) return;
+        const s = readPeerSettings(repo.rootUri);
+        if (!s.startOnActivation) void this.stop('patchwork.peer.startOnActivation is off');
+        else if (this._state.kind !== 'external') void this.restart();
+      }),
+    );
+  }
+
+  get state(): PeerState {
+    return this._state;
+  }
+
+  private setState(s: PeerState): void {
+    if (this.disposed) return;
+    this._state = s;
+    this._onDidChangeState.fire(s);
+  }
+
+  /** Calls are serialized: a start never overlaps a stop. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Start the node (idempotent; the setting decides whether it does on activation). Never rejects. */
+  start(opts: { evenIfOff?: boolean } = {}): Promise<void> {
+    return this.serial(async () => {
+      if (this.disposed || this.service) return;
+      if (!vscode.workspace.isTrusted) return this.setState({ kind: 'stopped', reason: 'Restricted Mode (trust the workspace to share it with peers)' });
+      const settings = readPeerSettings(this.repo.rootUri);
+      if (!settings.startOnActivation && !opts.evenIfOff) return this.setState({ kind: 'stopped', reason: 'patchwork.peer.startOnActivation is off (run "Patchwork: Start Peer")' });
+      this.setState({ kind: 'starting' });
+      const t0 = performance.now();
+      try {
+        const host = await this.host.load();
+        if (await this.adoptExternal()) return;
+        const listen = settings.listen ? [host.listenAddress(settings.listen.address, settings.listen.port)] : undefined;
+        const ep = await hostCall(host.startService(this.repo.root, { listen, owner: 'vscode', logger: this.logger, author: readSettings(this.repo.rootUri).author }));
+        if (this.disposed) {
+          await ep.stop();
+          return;
+        }
+        this.service = ep;
+        this.serviceEvents = ep.onEvent((e) => this._onEvent.fire(e));
+        this.startMs = performance.now() - t0;
+        this.onlineAt = performance.now();
+        const client = this.client;
+        this.client = undefined;
+        void client?.then((c) => c.stop()).catch(() => undefined);
+        this.log.info(`Peer ${ep.peerId} for ${this.repo.root} listening on ${ep.addresses().join(', ')} (started in ${this.startMs.toFixed(0)} ms)`);
+        this.setState({ kind: 'online', peerId: ep.peerId, addresses: ep.addresses() });
+      } catch (e) {
+        const err = adoptError(e);
+        if (isPatchworkError(err, 'LOCKED') && (await this.adoptExternal())) return;
+        const text = errorText(err);
+        this.log.warn(`The peer for ${this.repo.root} did not start: ${text}`);
+        this.setState({ kind: 'failed', reason: text, short: shortReason(err) });
+      }
+    });
+  }
+
+  /** If another live process serves this repository, show that instead of starting. */
+  private async adoptExternal(): Promise<boolean> {
+    const host = await this.host.load();
+    const running = await host.runningPeer(this.repo.root);
+    if (!running || running.here) return false;
+    this.log.info(`The peer for ${this.repo.root} already runs in process ${running.pid} (${running.owner}); not starting a second one`);
+    this.setState({ kind: 'external', peerId: running.peerId, addresses: running.addresses, owner: running.owner, pid: running.pid });
+    return true;
+  }
+
+  /** If the other process serving this repository has gone, start our own (when the setting allows). */
+  async recheckExternal(): Promise<void> {
+    if (this._state.kind !== 'external') return;
+    const running = await (await this.host.load()).runningPeer(this.repo.root);
+    if (running && !running.here) return;
+    this.setState({ kind: 'stopped', reason: 'the other peer stopped' });
+    await this.start();
+  }
+
+  stop(reason = 'stopped'): Promise<void> {
+    return this.serial(async () => {
+      const ep = this.service;
+      this.service = undefined;
+      this.serviceEvents?.dispose();
+      this.serviceEvents = undefined;
+      if (ep) {
+        await ep.stop().catch((e: unknown) => this.log.warn(`Stopping the peer: ${errorText(e)}`));
+        this.log.info(`Peer for ${this.repo.root} stopped (${reason})`);
+      }
+      this.setState({ kind: 'stopped', reason });
+    });
+  }
+
+  async restart(): Promise<void> {
+    if (this.service || this._state.kind === 'failed' || this._state.kind === 'starting') {
+      await this.stop('restarting');
+      await this.start();
+    }
+  }
+
+  /** The serving node when ours runs, else a dial-only node (created once). */
+  async endpoint(): Promise<Endpoint> {
+    if (this.service) return this.service;
+    const host = await this.host.load();
+    this.client ??= hostCall(host.startClient(this.repo.root, { logger: this.logger, author: readSettings(this.repo.rootUri).author })).catch((e: unknown) => {
+      this.client = undefined;
+      throw e;
+    });
+    return this.client;
+  }
+
+  /** The addresses to give others (our node's, or the process that serves this repository). */
+  async addresses(): Promise<string[]> {
+    if (this.service) return this.service.addresses();
+    const running = await (await this.host.load()).runningPeer(this.repo.root);
+    return running?.addresses ?? [];
+  }
+
+  /** Re-read the access files in the serving node (after adding or removing a collaborator). */
+  async reloadAccess(): Promise<void> {
+    await this.service?.reloadAccess();
+  }
+
+  dispose(): void {
+    const ep = this.service;
+    const client = this.client;
+    this.service = undefined;
+    this.client = undefined;
+    this.serviceEvents?.dispose();
+    this.disposed = true;
+    void ep?.stop().catch(() => undefined);
+    void client?.then((c) => c.stop()).catch(() => undefined);
+    this.disposables.forEach((d) => d.dispose());
+    this._onDidChangeState.dispose();
+    this._onEvent.dispose();
+  }
+}
+
+/** A few words for the status bar item: why the peer is not running. */
+export function shortReason(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  if (/already in use/.test(text)) return 'port in use';
+  if (/not on this machine|not an IP address/.test(text)) return 'bad address';
+  if (/not a port/.test(text)) return 'bad port';
+  if (/permission denied/i.test(text)) return 'no permission';
+  return 'not started';
 }

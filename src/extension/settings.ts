@@ -38,6 +38,31 @@ export function readSettings(scope?: vscode.Uri): Settings {
   };
 }
 
+export interface PeerSettings {
+  readonly startOnActivation: boolean;
+  /**
+   * Where the peer listens, when the user chose it in VS Code's settings; undefined: the
+   * repository's own `p2p.listen` (`patchwork config p2p.listen …`), else 127.0.0.1 on any port.
+   */
+  readonly listen: { readonly address: string; readonly port: number } | undefined;
+  /** Seconds between background fetches from every collaborator; 0 = off. */
+  readonly autoFetchSeconds: number;
+}
+
+const isSet = (i: { globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown } | undefined) =>
+  i !== undefined && (i.globalValue !== undefined || i.workspaceValue !== undefined || i.workspaceFolderValue !== undefined);
+
+export function readPeerSettings(scope?: vscode.Uri): PeerSettings {
+  const c = vscode.workspace.getConfiguration(SECTION, scope);
+  const explicit = isSet(c.inspect('peer.listenAddress')) || isSet(c.inspect('peer.port'));
+  const seconds = Number(c.get<number>('autoFetch', 180));
+  return {
+    startOnActivation: c.get<boolean>('peer.startOnActivation', true),
+    listen: explicit ? { address: String(c.get<string>('peer.listenAddress', '127.0.0.1')), port: Number(c.get<number>('peer.port', 0)) } : undefined,
+    autoFetchSeconds: Number.isFinite(seconds) && seconds > 0 ? Math.max(1, seconds) : 0,
+  };
+}
+
 /** Remember an answer to the smart-commit question (user settings, like Git's "Always"/"Never"). */
 export async function rememberSmartCommit(value: SmartCommit): Promise<void> {
   await vscode.workspace.getConfiguration(SECTION).update('smartCommit', value, vscode.ConfigurationTarget.Global);

@@ -11,7 +11,9 @@ export type Severity = 'info' | 'warning' | 'error';
 export type Prompt =
   | { kind: 'message'; severity: Severity; text: string; modal: boolean; detail?: string; actions: readonly string[] }
   | { kind: 'pick'; placeHolder?: string; items: readonly vscode.QuickPickItem[] }
-  | { kind: 'input'; prompt?: string; placeHolder?: string; value?: string; validate?: (value: string) => string | undefined };
+  | { kind: 'input'; prompt?: string; placeHolder?: string; value?: string; validate?: (value: string) => string | undefined }
+  /** A folder chooser (answer with an absolute path). */
+  | { kind: 'folder'; title?: string; openLabel?: string };
 
 /** Answers a prompt: the chosen action (message), the chosen item (pick), the typed text (input), or undefined (cancel). */
 export type Responder = (prompt: Prompt) => string | vscode.QuickPickItem | undefined | Promise<string | vscode.QuickPickItem | undefined>;
@@ -56,5 +58,15 @@ export class UI {
       return answer;
     }
     return vscode.window.showInputBox({ ...rest, validateInput: validate ? (v) => validate(v) ?? null : undefined });
+  }
+
+  /** Choose one folder (the system's folder dialog). */
+  async folder(options: { title?: string; openLabel?: string; defaultUri?: vscode.Uri } = {}): Promise<vscode.Uri | undefined> {
+    if (this.responder) {
+      const answer = await this.responder({ kind: 'folder', title: options.title, openLabel: options.openLabel });
+      return typeof answer === 'string' && answer ? vscode.Uri.file(answer) : undefined;
+    }
+    const chosen = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, ...options });
+    return chosen?.[0];
   }
 }

@@ -11,7 +11,7 @@ function script(picks: string[], text?: string): (p: Prompt) => string | vscode.
   return (p) => {
     if (p.kind === 'pick') return p.items.find((i) => i.label === picks[0] && picks.shift() !== undefined);
     if (p.kind === 'input') return text;
-    return p.modal ? p.actions[0] : undefined;
+    return p.kind === 'message' && p.modal ? p.actions[0] : undefined;
   };
 }
 

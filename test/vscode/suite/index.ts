@@ -20,8 +20,9 @@ const testFiles: Record<string, () => unknown> = {
   'settings.itest.ts': () => require('./settings.itest'),
   'init.itest.ts': () => require('./init.itest'),
   'restricted.itest.ts': () => require('./restricted.itest'),
+  'p2p.itest.ts': () => require('./p2p.itest'),
 };
-const separateRun = new Set(['restricted.itest.ts']);
+const separateRun = new Set(['restricted.itest.ts', 'p2p.itest.ts']);
 
 export function run(): Promise<void> {
   console.log(`VS Code ${vscode.version}, extension host on Node ${process.version}`);

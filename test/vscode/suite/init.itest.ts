@@ -8,11 +8,11 @@ import { Repository } from '../../../src/engine';
 import { EXTENSION_ID, api, folder, groupRows, waitFor } from './util';
 
 suite('Initialize Repository', () => {
-  test('the welcome view offers "Initialize Repository" when there is no repository', () => {
+  test('the welcome view offers "Initialize Repository" and "Clone from a Peer" when there is no repository', () => {
     const welcome = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON.contributes.viewsWelcome as { view: string; contents: string; when: string }[];
     const scm = welcome.find((w) => w.view === 'scm');
     assert.ok(scm);
-    assert.match(scm.contents, /\[Initialize Repository\]\(command:patchwork\.init\)/);
+    assert.match(scm.contents, /\[Initialize Repository\]\(command:patchwork\.init\)\n\[Clone from a Peer\]\(command:patchwork\.clone\)/);
     assert.match(scm.when, /scm\.providerCount == 0/);
   });
 

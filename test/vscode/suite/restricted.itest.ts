@@ -1,7 +1,7 @@
 // Restricted Mode (an untrusted workspace; run separately, see test/vscode.test.ts): the view
 // shows changes, every write is refused, and not even the stat cache in .patch/index is written.
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { answer, diskStatus, file, folder, groupRows, read, repo, testApi, waitFor, write } from './util';
@@ -38,5 +38,20 @@ suite('Restricted Mode', () => {
     const disk = await diskStatus('alpha');
     assert.deepEqual([disk.staged, disk.unstaged.map((c) => c.path)], [[], ['README.md']]);
     assert.equal(read('alpha', 'README.md'), 'edited while untrusted\n');
+  });
+
+  test('no peer is started and no sync item is shown; pull, push and invite are refused', async () => {
+    const t = await testApi();
+    await repo('alpha');
+    await waitFor('the peer module to load', () => t.peerModuleLoadMs() !== undefined, 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const p = t.peer(folder('alpha'))!;
+    assert.equal(p.state.kind, 'stopped');
+    assert.match(p.state.kind === 'stopped' ? p.state.reason : '', /Restricted Mode/);
+    assert.deepEqual(p.statusBar.map((c) => c.command), ['patchwork.checkout']);
+    assert.ok(!existsSync(join(folder('alpha').fsPath, '.patch', 'peer.json')));
+    const prompts = await answer(() => undefined);
+    for (const c of ['patchwork.pull', 'patchwork.push', 'patchwork.sync', 'patchwork.invite', 'patchwork.clone']) await vscode.commands.executeCommand(c, folder('alpha'));
+    assert.equal(prompts.filter((x) => x.kind === 'message' && /Restricted Mode/.test(x.text)).length, 5, JSON.stringify(prompts));
   });
 });

@@ -1,0 +1,91 @@
+/**
+ * The peer-to-peer features of the extension: one RepositorySync per open repository (its sync
+ * item goes into that repository's status bar at once), the Collaborators view, and the peer
+ * module (out/peer.js), which `start()` loads once the first scan of the workspace has finished,
+ * well after `activate` returned. Then every repository's peer starts (per the settings).
+ */
+import * as vscode from 'vscode';
+import { CollaboratorsView } from './collaboratorsView';
+import { logError } from './errors';
+import type { Log } from './log';
+import type { RepositoryManager } from './model';
+import { PeerHostLoader } from './peerHost';
+import type { PatchworkRepository } from './repository';
+import type { RepositoryScm } from './scm';
+import { RepositorySync } from './sync';
+import type { UI } from './ui';
+
+export class Peers implements vscode.Disposable {
+  readonly host: PeerHostLoader;
+  readonly view: CollaboratorsView;
+  private readonly syncs = new Map<PatchworkRepository, { sync: RepositorySync; subs: vscode.Disposable[] }>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private started = false;
+
+  constructor(
+    manager: RepositoryManager,
+    private readonly scmOf: (repo: PatchworkRepository) => RepositoryScm | undefined,
+    private readonly log: Log,
+    private readonly ui: UI,
+    bundle: string,
+  ) {
+    this.host = new PeerHostLoader(bundle, log);
+    this.view = new CollaboratorsView(() => this.all);
+    this.disposables.push(
+      this.view,
+      manager.onDidOpenRepository((repo) => this.open(repo)),
+      manager.onDidCloseRepository((repo) => this.close(repo)),
+    );
+    for (const r of manager.repositories) this.open(r);
+  }
+
+  get all(): readonly RepositorySync[] {
+    return [...this.syncs.values()].map((x) => x.sync);
+  }
+
+  syncOf(repo: PatchworkRepository): RepositorySync | undefined {
+    return this.syncs.get(repo)?.sync;
+  }
+
+  private open(repo: PatchworkRepository): void {
+    if (this.syncs.has(repo)) return;
+    const sync = new RepositorySync(repo, this.host, this.log, this.ui, { showCollaborator: (s, peerId) => void this.view.reveal(s, peerId) });
+    const subs: vscode.Disposable[] = [sync.onDidChange(() => this.view.refresh())];
+    const scm = this.scmOf(repo);
+    if (scm) subs.push(scm.statusBar.addContribution(sync.contribution));
+    this.syncs.set(repo, { sync, subs });
+    this.view.refresh();
+    if (this.started) this.startOne(sync);
+  }
+
+  private close(repo: PatchworkRepository): void {
+    const x = this.syncs.get(repo);
+    if (!x) return;
+    this.syncs.delete(repo);
+    x.subs.forEach((d) => d.dispose());
+    x.sync.dispose();
+    this.view.refresh();
+  }
+
+  private startOne(sync: RepositorySync): void {
+    sync.start().catch((e) => logError(this.log, `Starting the peer for ${sync.repo.root}`, e));
+  }
+
+  /** Load the peer module and start every repository's peer; call after activation (once). */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    try {
+      await this.host.load();
+    } catch (e) {
+      logError(this.log, 'Loading the peer-to-peer module', e);
+      return;
+    }
+    for (const s of this.all) this.startOne(s);
+  }
+
+  dispose(): void {
+    for (const r of [...this.syncs.keys()]) this.close(r);
+    this.disposables.forEach((d) => d.dispose());
+  }
+}
