@@ -104,21 +104,23 @@ export class LooseObjectStore implements ObjectStore {
     // fsp.access costs a thread-pool round trip per object, 20,000 of them in a first `add`.)
     if (existsSync(path)) return id;
     const data = deflateSync(Buffer.concat([objectHeader(type, body.length), body]), { level: 1 });
+    // The temporary file lives in the object's own fan-out folder, as git's tmp_obj_* do: a rename
+    // within one folder takes only that folder's lock, while a rename across folders takes the
+    // file system's rename lock, which serialises every parallel write of a big `add`.
     const dir = join(this.dir, TYPE_DIRS[type], id.slice(0, 2));
-    const tmp = join(this.dir, 'tmp', `${process.pid}-${++this.tmpCounter}-${id.slice(0, 8)}`);
+    const tmp = join(dir, `tmp-${process.pid}-${++this.tmpCounter}-${id.slice(2, 10)}`);
     try {
       await fsp.writeFile(tmp, data, { mode: 0o444 });
     } catch (e) {
       if (errnoCode(e) !== 'ENOENT') throw e;
-      await fsp.mkdir(join(this.dir, 'tmp'), { recursive: true });
+      await fsp.mkdir(dir, { recursive: true });
       await fsp.writeFile(tmp, data, { mode: 0o444 });
     }
     try {
       await fsp.rename(tmp, path);
     } catch (e) {
-      if (errnoCode(e) !== 'ENOENT') throw e;
-      await fsp.mkdir(dir, { recursive: true });
-      await fsp.rename(tmp, path);
+      await fsp.rm(tmp, { force: true });
+      throw e;
     }
     return id;
   }
