@@ -4,6 +4,10 @@
 // and relaying never admit anyone: the gate and the handlers decide as before.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Repository } from '../src/engine';
 import {
   PeerService,
@@ -26,6 +30,7 @@ import {
   type DiscoveryOptions,
   type DiscoverySettings,
 } from '../src/p2p/discovery.js';
+import { tmp } from './helpers';
 import { collectingLogger, head, makeRepo, until, type TestRepo } from './p2p-helpers';
 
 const DEADLINE = { timeout: 60_000 };
@@ -69,6 +74,11 @@ async function sameRepository(copy: TestRepo, of: TestRepo): Promise<TestRepo> {
 
 async function befriend(a: TestRepo, b: TestRepo, name: string, role: 'reader' | 'writer' = 'reader', addresses: string[] = []): Promise<void> {
   await addCollaborator(a.repo, { peerId: b.peerId, name, role, addresses });
+}
+
+async function setAddresses(r: TestRepo, peerId: string, addresses: string[]): Promise<void> {
+  const c = (await listCollaborators(r.repo)).find((x) => x.peerId === peerId)!;
+  await addCollaborator(r.repo, { peerId, name: c.name, role: c.role, addresses });
 }
 
 function outcome<T>(list: PeerOutcome<T>[], name: string): T {
@@ -237,5 +247,236 @@ if (!CHILD) {
     const S2 = await run(stranger, { listen: [], discovery: { relays: [rAddr] } });
     await until(() => R.log.some((l) => l.includes(`refused a relay reservation from ${stranger.peerId}`)), 10_000, 'reservation refused');
     assert.ok(!S2.service.addresses().some((a) => a.includes('/p2p-circuit')));
+  });
+}
+
+// ------------------------------------------------------------------ mDNS
+
+if (!CHILD) {
+  test('mDNS handler: a collaborator\'s announced address is dialled and, once it proves its id, remembered; strangers and lies are not', DEADLINE, async () => {
+    const bob = await makeRepo('bob4', { 'f.txt': 'bob\n' });
+    const alice = await sameRepository(await makeRepo('alice4'), bob);
+    const stranger = await makeRepo('stranger4');
+    const stale = `/ip4/127.0.0.1/tcp/9/p2p/${bob.peerId}`;
+    await befriend(alice, bob, 'bob', 'writer', [stale]);
+    await befriend(bob, alice, 'alice');
+    const A = await run(alice);
+    const B = await run(bob);
+    const S = await run(stranger);
+    const events: string[] = [];
+    A.service.onEvent((e) => e.type === 'discovered' && events.push(`${e.name} ${e.address}`));
+    const learner = A.service.addressLearner();
+    const bAddr = B.service.addresses()[0]!;
+
+    // What anyone on the network can claim: bob is at the stranger's address. Noise says otherwise.
+    const lie = S.service.addresses()[0]!.replace(stranger.peerId, bob.peerId);
+    assert.equal(await learner.onPeer({ id: bob.peerId, addresses: [lie] }), 'unreachable');
+    assert.deepEqual(await addressesOf(alice, bob.peerId), [stale], 'a false claim never reaches patchwork.toml');
+    // A stranger is never dialled (its log shows no refusal of alice).
+    assert.equal(await learner.onPeer({ id: stranger.peerId, addresses: S.service.addresses() }), 'ignored');
+    assert.ok(!S.log.some((l) => l.includes(alice.peerId)), S.log.join('\n'));
+    // Bob's real address: dialled, proven, remembered first (the old one stays, in second place).
+    assert.equal(await learner.onPeer({ id: bob.peerId, addresses: [bAddr] }), 'recent', 'one look per peer per minute');
+    // A new learner (no throttle) as the running peer would have a minute later:
+    const learner2 = A.service.addressLearner();
+    assert.equal(await learner2.onPeer({ id: bob.peerId, addresses: [bAddr] }), 'learned');
+    assert.deepEqual(await addressesOf(alice, bob.peerId), [bAddr, stale]);
+    assert.deepEqual(events, [`bob ${bAddr}`]);
+    assert.equal(await learner2.onPeer({ id: bob.peerId, addresses: [bAddr] }), 'known', 'nothing new: no dial');
+    // ...and the next one-shot pull, with no discovery at all, goes straight there.
+    const P = await oneShot(alice, {});
+    assert.equal(outcome(await pullAll(P, alice.repo, ['bob']), 'bob').integration.kind, 'created');
+  });
+}
+
+/**
+ * mDNS between real processes' sockets needs multicast, which must not leave this machine: the
+ * scenario runs in a child process inside a new network namespace (`unshare -n`) whose only
+ * interface is loopback, so every multicast packet stays in it. Skipped where that is not possible.
+ */
+function netnsProblem(): string | undefined {
+  if (process.platform !== 'linux') return 'mDNS test needs Linux network namespaces';
+  const probe = spawnSync('unshare', ['-n', '--', 'sh', '-c', 'ip link set lo up'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) return `cannot create a private network namespace here (unshare -n / ip): ${probe.error?.message ?? probe.stderr.trim()}`;
+  return undefined;
+}
+
+if (!CHILD) {
+  const problem = netnsProblem();
+  test('mDNS in a private network namespace: two running peers find each other; a pull uses what was found', { ...DEADLINE, skip: problem }, async () => {
+    const child = spawn('unshare', ['-n', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, __filename], {
+      env: { ...process.env, PATCHWORK_MDNS_CHILD: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    stoppers.push(async () => void child.kill('SIGKILL'));
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const line = out.split('\n').find((l) => l.startsWith('MDNS-RESULT '));
+    assert.ok(line, `no result from the namespace (exit ${code}):\n${out}\n${err}`);
+    const r = JSON.parse(line.slice('MDNS-RESULT '.length)) as { ok: boolean; error?: string; steps: string[]; learnedMs: number; locateMs: number };
+    assert.ok(r.ok, `${r.error}\n${r.steps.join('\n')}\n${err}`);
+    console.log(`# mDNS (netns): address learned by the running peer in ${r.learnedMs} ms; one-shot pull located bob in ${r.locateMs} ms`);
+  });
+} else {
+  void mdnsScenario().then(
+    (r) => console.log(`MDNS-RESULT ${JSON.stringify(r)}`),
+    (e: unknown) => console.log(`MDNS-RESULT ${JSON.stringify({ ok: false, error: e instanceof Error ? e.stack : String(e), steps: [] })}`),
+  ).finally(() => setTimeout(() => process.exit(0), 200).unref());
+}
+
+async function mdnsScenario(): Promise<{ ok: boolean; error?: string; steps: string[]; learnedMs: number; locateMs: number }> {
+  const steps: string[] = [];
+  // Refuse to multicast anywhere but an isolated loopback.
+  const ifaces = Object.keys(networkInterfaces());
+  if (ifaces.join() !== 'lo') throw new Error(`not in an isolated namespace (interfaces: ${ifaces.join(', ')})`);
+  const bob = await makeRepo('bob5', { 'f.txt': 'bob\n' });
+  const alice = await sameRepository(await makeRepo('alice5'), bob);
+  const stranger = await makeRepo('stranger5');
+  const stale = `/ip4/127.0.0.1/tcp/9/p2p/${bob.peerId}`;
+  await befriend(alice, bob, 'bob', 'writer', [stale]);
+  await befriend(bob, alice, 'alice');
+  const mdns = { discovery: { mdns: { interval: 500 } } };
+  const A = await run(alice, { node: mdns });
+  assert.equal(A.service.node.features.mdns, true, 'mDNS service started');
+  const t0 = Date.now();
+  const B = await run(bob, { node: mdns });
+  const S = await run(stranger, { node: mdns });
+  const bAddr = B.service.addresses()[0]!;
+  await until(async () => (await addressesOf(alice, bob.peerId))[0] === bAddr, 15_000, 'alice’s peer learning bob’s address');
+  const learnedMs = Date.now() - t0;
+  steps.push(`learned ${bAddr} in ${learnedMs} ms`);
+  assert.ok(A.log.some((l) => l.includes(`found bob (${bob.peerId}) on the local network`)), A.log.join('\n'));
+  // The stranger answered too, but nobody dialled it.
+  assert.ok(!S.log.some((l) => l.includes('refused')), S.log.join('\n'));
+
+  // A one-shot pull with mDNS on, after bob's address went stale again: found on the LAN.
+  await setAddresses(alice, bob.peerId, [stale]);
+  const blind = await oneShot(alice, {});
+  const failed = (await fetchAll(blind, alice.repo, ['bob']))[0]!;
+  assert.ok(!failed.ok && failed.offline, 'without mDNS the stale address leads nowhere');
+  const P = await oneShot(alice, { mdns: true });
+  const t1 = Date.now();
+  const pulled = outcome(await pullAll(P, alice.repo, ['bob']), 'bob');
+  const locateMs = Date.now() - t1;
+  assert.equal(pulled.integration.kind, 'created');
+  assert.equal(await head(alice), await head(bob));
+  assert.equal((await addressesOf(alice, bob.peerId))[0], bAddr);
+  steps.push(`one-shot pull via mDNS in ${locateMs} ms`);
+  await Promise.all(stoppers.map((s) => s().catch(() => undefined)));
+  return { ok: true, steps, learnedMs, locateMs };
+}
+
+// ------------------------------------------------------------------ the CLI, in real processes
+
+const CLI = resolve(process.env.PATCHWORK_CLI ?? 'out/cli.js');
+
+function cliEnv(name: string): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { ...process.env, PATCHWORK_AUTHOR_NAME: name, PATCHWORK_AUTHOR_EMAIL: `${name}@example.org`, NO_COLOR: '1' };
+  delete e.PATCHWORK_DATE;
+  return e;
+}
+
+function cli(who: string, cwd: string, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((done, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cliEnv(who), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, out, err });
+    });
+  });
+}
+
+async function cliOk(who: string, cwd: string, ...args: string[]): Promise<string> {
+  const r = await cli(who, cwd, ...args);
+  if (r.code !== 0) throw new Error(`patchwork ${args.join(' ')} exited ${r.code}\n${r.out}${r.err}`);
+  return r.out;
+}
+
+/** `patchwork start …` in the background, until it prints "Press Ctrl-C"; stopped after the test. */
+function cliStart(who: string, cwd: string, ...args: string[]): Promise<{ addresses: string[]; peerId: string; out: () => string; err: () => string; stop(): Promise<void> }> {
+  return new Promise((done, reject) => {
+    const child: ChildProcess = spawn(process.execPath, [CLI, 'start', '--listen', '/ip4/127.0.0.1/tcp/0', ...args], { cwd, env: cliEnv(who), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const closed = new Promise<void>((r) => child.on('close', () => r()));
+    const stop = async () => {
+      child.kill('SIGINT');
+      await closed;
+    };
+    stoppers.push(stop);
+    const timer = setTimeout(() => reject(new Error(`start did not come up:\n${out}${err}`)), 15_000);
+    child.stderr!.on('data', (d: Buffer) => (err += d));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      if (!out.includes('Press Ctrl-C to stop.')) return;
+      clearTimeout(timer);
+      done({
+        addresses: [...out.matchAll(/^ {2}(\/ip4\/\S+)$/gm)].map((m) => m[1]!),
+        peerId: /as peer (\S+)/.exec(out)![1]!,
+        out: () => out,
+        err: () => err,
+        stop,
+      });
+    });
+  });
+}
+
+if (!CHILD) {
+  test('CLI: start --dht / --bootstrap / --relay-server / --relay; pull finds a moved peer through the DHT, then through the relay', { timeout: 90_000 }, async () => {
+    const infra = tmp('pw-infra-');
+    await cliOk('carol', infra, 'init', 'infra');
+    const bobDir = tmp('pw-bob6-');
+    await cliOk('bob', bobDir, 'init', 'project');
+    appendFileSync(join(bobDir, 'a.txt'), 'one\n');
+    await cliOk('bob', bobDir, 'add', '.');
+    await cliOk('bob', bobDir, 'commit', '-m', 'one');
+    const bobId = (await cliOk('bob', bobDir, 'id')).trim();
+    // The team's always-on node serves the DHT and relays, for its collaborators only.
+    await cliOk('carol', infra, 'collaborators', 'add', bobId, 'bob');
+    const C = await cliStart('carol', infra, '--dht', '--relay-server');
+    assert.match(C.out(), /^Discovery: DHT, relay server\.$/m);
+    const cAddr = C.addresses[0]!;
+
+    let B = await cliStart('bob', bobDir, '--bootstrap', cAddr);
+    const ticket = (await cliOk('bob', bobDir, 'invite', '--role', 'writer')).trim();
+    const aliceHome = tmp('pw-alice6-');
+    await cliOk('alice', aliceHome, 'clone', ticket, '--name', 'alice');
+    const aliceDir = join(aliceHome, 'project');
+    const aliceId = (await cliOk('alice', aliceDir, 'id')).split('\n')[0]!.trim();
+    await cliOk('carol', infra, 'collaborators', 'add', aliceId, 'alice');
+
+    // Bob moves: a new port, a new commit. Alice's copy only knows the old address.
+    await B.stop();
+    appendFileSync(join(bobDir, 'a.txt'), 'two\n');
+    await cliOk('bob', bobDir, 'commit', '-am', 'two');
+    B = await cliStart('bob', bobDir, '--bootstrap', cAddr);
+    const offline = await cli('alice', aliceDir, 'pull');
+    assert.match(offline.out, /offline/, 'no discovery: bob is offline');
+    await cliOk('alice', aliceDir, 'config', 'p2p.bootstrap', cAddr);
+    const pulled = await cliOk('alice', aliceDir, 'pull');
+    assert.match(pulled, /^bob: 1 new commit .*main fast-forwarded/m);
+    assert.match(await cliOk('alice', aliceDir, 'collaborators'), new RegExp(B.addresses[0]!.replace(/[/.]/g, '\\$&')));
+
+    // Bob moves again and now also holds a slot on the relay; alice tries the relay instead.
+    await B.stop();
+    appendFileSync(join(bobDir, 'a.txt'), 'three\n');
+    await cliOk('bob', bobDir, 'commit', '-am', 'three');
+    B = await cliStart('bob', bobDir, '--relay', cAddr);
+    await until(() => /now reachable at .*\/p2p-circuit/.test(B.err()), 10_000, 'bob’s relay slot');
+    await cliOk('alice', aliceDir, 'config', 'p2p.bootstrap', '');
+    await cliOk('alice', aliceDir, 'config', 'p2p.relays', cAddr);
+    const relayed = await cliOk('alice', aliceDir, 'pull');
+    assert.match(relayed, /^bob: 1 new commit .*main fast-forwarded/m);
+    assert.match(await cliOk('alice', aliceDir, 'collaborators'), /\/p2p-circuit\/p2p\//, 'the relayed route is remembered');
+    assert.match(B.err(), new RegExp(`fetch by alice \\(${aliceId}\\)`));
   });
 }

@@ -284,6 +284,9 @@ export async function loadDiscovery(opts: DiscoveryOptions | undefined, ctx: Dis
       // strips them).
       peerInfoMapper: passthroughMapper,
       logPrefix: 'libp2p:patchwork-kad',
+      // Lookups wait for the first self-query, which libp2p starts 1 s after start by default;
+      // start it at once (it waits for a routing-table peer anyway).
+      initialQuerySelfInterval: 0,
     });
     parts.services.dht = (components) => {
       const service = factory(components as unknown as Parameters<typeof factory>[0]);

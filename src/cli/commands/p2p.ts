@@ -59,14 +59,34 @@ function cancelOnSigint(): { signal: AbortSignal; dispose: () => void } {
   return { signal: ac.signal, dispose: () => process.removeListener('SIGINT', onSig) };
 }
 
-/** A dial-only node with the repository's identity for one command. */
-async function withNode<T>(repo: Repository, fn: (node: P2P.PeerNode, p2p: typeof P2P) => Promise<T>): Promise<T> {
-  const p2p = await load();
-  const id = await p2p.ensureIdentity(repo);
-  const logger: P2P.P2PLogger = process.env.PATCHWORK_DEBUG
+function debugLogger(p2p: typeof P2P): P2P.P2PLogger {
+  return process.env.PATCHWORK_DEBUG
     ? { debug: (m) => process.stderr.write(`debug ${m}\n`), info: (m) => process.stderr.write(`${m}\n`), warn: (m) => process.stderr.write(`warning: ${m}\n`), error: (m) => process.stderr.write(`error: ${m}\n`) }
     : p2p.silentLogger;
-  const node = await p2p.createPeerNode({ privateKey: id.privateKey, listen: [], isAllowed: () => false, logger });
+}
+
+/** Discovery flags of start/fetch/pull/push/peers/clone, on top of the `[p2p]` settings. */
+function discoveryFlags(v: Record<string, unknown>): Partial<P2P.DiscoverySettings> {
+  const o: Partial<P2P.DiscoverySettings> = {};
+  if (v.mdns === true) o.mdns = true;
+  if (v.dht === true) o.dht = true;
+  if (v['relay-server'] === true) o.relayServer = true;
+  if (list(v.bootstrap).length) o.bootstrap = list(v.bootstrap);
+  if (list(v.relay).length) o.relays = list(v.relay);
+  return o;
+}
+
+/**
+ * A dial-only node with the repository's identity for one command, with the discovery the
+ * repository's settings (and flags) ask for: a DHT client, mDNS queries, relay routes.
+ */
+async function withNode<T>(repo: Repository, v: Record<string, unknown>, fn: (node: P2P.PeerNode, p2p: typeof P2P) => Promise<T>, extraAddresses: string[] = []): Promise<T> {
+  const p2p = await load();
+  const id = await p2p.ensureIdentity(repo);
+  const settings = p2p.discoverySettings(await repo.config(), discoveryFlags(v));
+  const inUse = [...extraAddresses, ...(await p2p.listCollaborators(repo)).flatMap((c) => c.addresses)];
+  const discovery = p2p.discoveryOptions(settings, 'dial', inUse);
+  const node = await p2p.createPeerNode({ privateKey: id.privateKey, listen: [], isAllowed: () => false, logger: debugLogger(p2p), discovery });
   try {
     return await fn(node, p2p);
   } finally {
@@ -139,7 +159,7 @@ function pushLine(ctx: CliContext, r: P2P.PushResult): string {
 
 async function syncCommand(ctx: CliContext, v: Record<string, unknown>, args: string[], kind: 'fetch' | 'pull' | 'push'): Promise<number> {
   const repo = await ctx.repo();
-  return withNode(repo, async (node, p2p) => {
+  return withNode(repo, v, async (node, p2p) => {
     const targets = await p2p.targetsFor(repo, args);
     if (!targets.length) {
       ctx.err('No collaborators yet: nothing to do.\nhint: clone with an invite, or `patchwork collaborators add <peer id> <name> --address <multiaddr>`.\n');
@@ -177,12 +197,15 @@ async function syncCommand(ctx: CliContext, v: Record<string, unknown>, args: st
     } finally {
       cancel.dispose();
     }
-  });
+  }, args.filter((a) => a.startsWith('/')));
 }
 
-const syncOptions = { progress: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } } as const;
+const syncOptions = { progress: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, mdns: { type: 'boolean' } } as const;
 const syncHelp = `  --progress   print each phase on stderr (a live progress line is shown on a terminal anyway)
-  -q, --quiet  no progress line`;
+  -q, --quiet  no progress line
+  --mdns       also look for peers on the local network (as the p2p.mdns setting does)
+A peer that does not answer at its known addresses is looked up with whatever discovery the
+repository's settings turn on (p2p.mdns, p2p.bootstrap, p2p.relays; see docs/p2p.md).`;
 
 const commands: CliCommand[] = [
   {
@@ -317,7 +340,10 @@ ${syncHelp}`,
       const source = p2p.parseCloneSource(args[0]!, list(v.address));
       const cancel = cancelOnSigint();
       try {
+        const discovery = p2p.discoveryOptions({ ...p2p.NO_DISCOVERY, mdns: v.mdns === true }, 'dial', source.target.addresses);
         const r = await p2p.clone(args[0]!, {
+          node: discovery && { discovery },
+          logger: debugLogger(p2p),
           cwd: ctx.cwd,
           dir: args[1],
           name: str(v.name),
@@ -371,13 +397,30 @@ ${syncHelp}`,
   {
     name: 'start',
     summary: 'Run this repository’s peer in the foreground: serve clone, pull and push to collaborators.',
-    usage: 'start [--listen <multiaddr>]...',
+    usage: 'start [--listen <multiaddr>]... [--mdns] [--dht] [--bootstrap <multiaddr>]... [--relay <multiaddr>]... [--relay-server]',
     help: `Prints the peer id and listen addresses, logs every request and refusal on stderr, and stops cleanly
 on Ctrl-C. Only one peer runs per repository (.patch/peer.json says where).
 
-  --listen <multiaddr>  where to listen (repeatable; default: the p2p.listen setting, else
-                        /ip4/0.0.0.0/tcp/0, a random port on every interface)`,
-    options: { listen: { type: 'string', multiple: true } },
+  --listen <multiaddr>     where to listen (repeatable; default: the p2p.listen setting, else
+                           /ip4/0.0.0.0/tcp/0, a random port on every interface)
+
+Discovery (each also a setting, all off until configured; see docs/p2p.md):
+  --mdns                   answer and ask on the local network; learn collaborators' new addresses
+                           (p2p.mdns = true)
+  --bootstrap <multiaddr>  join the DHT through this peer (repeatable; p2p.bootstrap)
+  --dht                    serve the DHT without bootstrap peers: be the bootstrap node (p2p.dht)
+  --relay <multiaddr>      hold a slot on this relay and advertise <relay>/p2p-circuit/p2p/<id>
+                           (repeatable; p2p.relays)
+  --relay-server           relay for this repository's collaborators (p2p.relay_server = true)
+None of them admits anyone: only collaborators may connect, as always.`,
+    options: {
+      listen: { type: 'string', multiple: true },
+      mdns: { type: 'boolean' },
+      dht: { type: 'boolean' },
+      bootstrap: { type: 'string', multiple: true },
+      relay: { type: 'string', multiple: true },
+      'relay-server': { type: 'boolean' },
+    },
     async run(ctx, v, args) {
       if (args.length) throw new UsageError('start takes no arguments.');
       const repo = await ctx.repo();
@@ -390,10 +433,15 @@ on Ctrl-C. Only one peer runs per repository (.patch/peer.json says where).
         error: (m) => ctx.err(`${stamp()} ${red(ctx.color, m)}\n`),
       };
       const listen = list(v.listen);
-      const service = await p2p.PeerService.start(repo, { listen: listen.length ? listen : undefined, logger, owner: 'cli' });
+      const service = await p2p.PeerService.start(repo, { listen: listen.length ? listen : undefined, logger, owner: 'cli', discovery: discoveryFlags(v) });
       const name = (await repo.config()).repository.name;
       const collabs = service.collaborators();
-      ctx.out(`Serving "${name}" as peer ${service.peerId}\nListening on:\n${service.addresses().map((a) => `  ${a}\n`).join('')}`);
+      ctx.out(`Serving "${name}" as peer ${service.peerId}\nListening on:\n${service.addresses().map((a) => `  ${a}\n`).join('') || '  (no direct address)\n'}`);
+      const f = service.node.features;
+      if (Object.values(f).some(Boolean)) {
+        const on = [f.mdns && 'mDNS', f.dht && 'DHT', f.relay && 'relay (circuit addresses appear in the log once a slot is reserved)', f.relayServer && 'relay server'].filter(Boolean);
+        ctx.out(`Discovery: ${on.join(', ')}.\n`);
+      }
       ctx.out(`${plural(collabs.length, 'collaborator')}${collabs.length ? `: ${collabs.map((c) => `${c.name} (${c.role})`).join(', ')}` : ''}. Press Ctrl-C to stop.\n`);
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -412,11 +460,12 @@ on Ctrl-C. Only one peer runs per repository (.patch/peer.json says where).
   {
     name: 'peers',
     summary: 'Show each collaborator as online or offline, with when it was last seen.',
-    usage: 'peers',
-    async run(ctx, _v, args) {
+    usage: 'peers [--mdns]',
+    options: { mdns: { type: 'boolean' } },
+    async run(ctx, v, args) {
       if (args.length) throw new UsageError('peers takes no arguments.');
       const repo = await ctx.repo();
-      return withNode(repo, async (node, p2p) => {
+      return withNode(repo, v, async (node, p2p) => {
         const all = await p2p.listCollaborators(repo);
         if (!all.length) {
           ctx.err('No collaborators yet. Invite one with `patchwork invite`.\n');
