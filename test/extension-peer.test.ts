@@ -83,7 +83,7 @@ test('the sync item: Git\'s text, spinning while it runs, "+" when the walk was 
   assert.equal(syncTitle({ ...counts, incoming: 0, outgoing: 0 }, false), '$(sync)');
   assert.equal(syncTitle(undefined, false), '$(sync)');
   assert.equal(syncTitle({ ...counts, capped: true }, false), '$(sync) 2+↓ 1+↑');
-  const online = { kind: 'online' as const, peerId: '12D3KooWabcdefgh12345678', addresses: ['/ip4/127.0.0.1/tcp/4100/p2p/12D3KooWabcdefgh12345678'] };
+  const online = { kind: 'online' as const, peerId: '12D3KooWabcdefgh12345678', addresses: ['/ip4/127.0.0.1/tcp/4100/p2p/12D3KooWabcdefgh12345678'], discovery: [] };
   const tip = syncTooltip(counts, online, 1, undefined);
   assert.match(tip, /pull 2 commits and push 1 commit \(main\)/);
   assert.match(tip, /listening on \/ip4\/127\.0\.0\.1\/tcp\/4100$/m);
@@ -239,4 +239,31 @@ test('out/peer.js is its own bundle and out/extension.js does not contain it', (
   assert.ok(/libp2p/.test(peer), 'out/peer.js holds the p2p layer');
   assert.ok(!/createLibp2p|@chainsafe/.test(ext));
   assert.ok(ext.includes('out/peer.js'), 'the extension requires the peer bundle by path at run time');
+});
+
+test('peer-host: patchwork.mdns / patchwork.bootstrapPeers reach the node (a DHT with the bootstrap list); bad entries are refused in words', { timeout: 30_000 }, async () => {
+  const repo = await repoWith('disco', { 'a.txt': 'a\n' });
+  const plain = await host.startService(repo.root, { owner: 'vscode', logger: silent });
+  try {
+    assert.deepEqual(plain.features, { mdns: false, dht: false, relay: false, relayServer: false }, 'nothing is on unless asked for');
+  } finally {
+    await plain.stop();
+  }
+  const bootstrap = ['/ip4/127.0.0.1/tcp/9/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'];
+  const ep = await host.startService(repo.root, { owner: 'vscode', logger: silent, discovery: { bootstrap } });
+  try {
+    assert.equal(ep.features.dht, true);
+  } finally {
+    await ep.stop();
+  }
+  const client = await host.startClient(repo.root, { logger: silent, discovery: { bootstrap } });
+  try {
+    assert.equal(client.features.dht, true, 'the dial-only node looks peers up in the DHT too');
+  } finally {
+    await client.stop();
+  }
+  await assert.rejects(
+    host.startService(repo.root, { owner: 'vscode', logger: silent, discovery: { bootstrap: ['/ip4/127.0.0.1/tcp/9'] } }),
+    (e: host.PlainError) => e.code === 'INVALID_CONFIG' && /patchwork\.bootstrapPeers/.test(e.message),
+  );
 });

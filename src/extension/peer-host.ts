@@ -75,6 +75,16 @@ export interface PushSummary {
   bytes: number;
 }
 
+/** Discovery asked for in VS Code's settings, on top of the repository's `[p2p]` settings. */
+export interface DiscoveryRequest {
+  /** `patchwork.mdns`, when the user set it (undefined: the repository's `p2p.mdns`). */
+  mdns?: boolean;
+  /** `patchwork.bootstrapPeers`: added to the repository's `p2p.bootstrap` (a DHT runs when any are known). */
+  bootstrap?: string[];
+}
+
+export type DiscoveryFeatures = p2p.DiscoveryFeatures;
+
 export interface Probe {
   peer: string;
   online: boolean;
@@ -86,6 +96,8 @@ export interface Endpoint {
   readonly peerId: string;
   /** True for a serving node (PeerService), false for a dial-only client. */
   readonly serving: boolean;
+  /** Which discovery mechanisms run on this node (mDNS, DHT, relay). */
+  readonly features: DiscoveryFeatures;
   addresses(): string[];
   fetch(peers: string[], opts?: SyncOptions): Promise<Outcome<FetchSummary>[]>;
   pull(peers: string[], opts?: SyncOptions): Promise<Outcome<PullSummary>[]>;
@@ -111,6 +123,20 @@ export interface OpenOptions {
   logger: HostLogger;
   /** Author for merge commits a pull makes (the extension's settings). */
   author?: Partial<Identity>;
+  discovery?: DiscoveryRequest;
+}
+
+function discoveryOverrides(d: DiscoveryRequest | undefined): Partial<p2p.DiscoverySettings> {
+  for (const a of d?.bootstrap ?? []) {
+    const id = peerIdOfAddress(a);
+    if (!id || !normalizeAddress(a, id)) {
+      throw new HostError('INVALID_CONFIG', `The setting patchwork.bootstrapPeers has "${a.slice(0, 120)}", which is not an address ending in /p2p/<peer id>.`, 'For example: /ip4/203.0.113.7/tcp/4100/p2p/12D3KooW…');
+    }
+  }
+  const o: Partial<p2p.DiscoverySettings> = {};
+  if (d?.mdns !== undefined) o.mdns = d.mdns;
+  if (d?.bootstrap?.length) o.bootstrap = d.bootstrap;
+  return o;
 }
 
 export interface ServiceOptions extends OpenOptions {
@@ -177,6 +203,7 @@ function endpointOf(repo: Repository, node: p2p.PeerNode, service: p2p.PeerServi
   return {
     peerId: node.peerId,
     serving: !!service,
+    features: { ...node.features },
     addresses: () => node.addresses(),
     fetch: async (peers, opts = {}) => outcomes(await guard(() => p2p.fetchAll(node, repo, peers, opts)), fetchSummary),
     pull: async (peers, opts = {}) => outcomes(await guard(() => p2p.pullAll(node, repo, peers, opts)), pullSummary),
@@ -231,9 +258,10 @@ export async function startService(root: string, opts: ServiceOptions): Promise<
   const repo = await guard(() => Repository.open(root, { author: opts.author }));
   // The extension's own default is loopback (unlike `patchwork start`): see the setting's description.
   const listen = opts.listen ?? (await guard(async () => p2p.listenSetting(await repo.config()))) ?? DEFAULT_LISTEN;
+  const discovery = discoveryOverrides(opts.discovery);
   let service: p2p.PeerService;
   try {
-    service = await p2p.PeerService.start(repo, { listen, logger: p2pLogger(opts.logger), owner: opts.owner });
+    service = await p2p.PeerService.start(repo, { listen, logger: p2pLogger(opts.logger), owner: opts.owner, discovery });
   } catch (e) {
     throw listenProblem(e, listen) ?? plainError(e);
   }
@@ -245,7 +273,11 @@ export async function startClient(root: string, opts: OpenOptions): Promise<Endp
   return guard(async () => {
     const repo = await Repository.open(root, { author: opts.author });
     const id = await p2p.ensureIdentity(repo);
-    const node = await p2p.createPeerNode({ privateKey: id.privateKey, listen: [], isAllowed: () => false, logger: p2pLogger(opts.logger) });
+    // As the CLI's one-shot commands do: a DHT client, mDNS queries, relay routes when asked for.
+    const settings = p2p.discoverySettings(await repo.config(), discoveryOverrides(opts.discovery));
+    const inUse = (await p2p.listCollaborators(repo)).flatMap((c) => c.addresses);
+    const discovery = p2p.discoveryOptions(settings, 'dial', inUse);
+    const node = await p2p.createPeerNode({ privateKey: id.privateKey, listen: [], isAllowed: () => false, logger: p2pLogger(opts.logger), discovery });
     return endpointOf(repo, node, undefined);
   });
 }

@@ -17,10 +17,10 @@ import * as vscode from 'vscode';
 import { isPatchworkError } from '../engine';
 import { errorText } from './errors';
 import type { Log } from './log';
-import type { Endpoint, HostLogger, ServiceEvent } from './peer-host';
+import type { DiscoveryRequest, Endpoint, HostLogger, ServiceEvent } from './peer-host';
 import { adoptError, hostCall, type PeerHostLoader } from './peerHost';
 import type { PatchworkRepository } from './repository';
-import { onDidChangeSettings, readPeerSettings, readSettings } from './settings';
+import { onDidChangeSettings, readPeerSettings, readSettings, type PeerSettings } from './settings';
 import type { PeerState } from './syncLabels';
 
 export type { PeerState } from './syncLabels';
@@ -64,7 +64,12 @@ export class RepositoryPeer implements vscode.Disposable {
     };
     this.disposables.push(
       onDidChangeSettings((e) => {
-        if (!e.affectsConfiguration('patchwork.peer', repo.rootUri) && !e.affectsConfiguration('patchwork.author', repo.rootUri)) return;
+        const affects = ['patchwork.peer', 'patchwork.author', 'patchwork.mdns', 'patchwork.bootstrapPeers'].some((k) => e.affectsConfiguration(k, repo.rootUri));
+        if (!affects) return;
+        // The dial-only node follows the discovery settings too.
+        const client = this.client;
+        this.client = undefined;
+        void client?.then((c) => c.stop()).catch(() => undefined);
         const s = readPeerSettings(repo.rootUri);
         if (!s.startOnActivation) void this.stop('patchwork.peer.startOnActivation is off');
         else if (this._state.kind !== 'external') void this.restart();
@@ -102,20 +107,25 @@ export class RepositoryPeer implements vscode.Disposable {
         const host = await this.host.load();
         if (await this.adoptExternal()) return;
         const listen = settings.listen ? [host.listenAddress(settings.listen.address, settings.listen.port)] : undefined;
-        const ep = await hostCall(host.startService(this.repo.root, { listen, owner: 'vscode', logger: this.logger, author: readSettings(this.repo.rootUri).author }));
+        const ep = await hostCall(host.startService(this.repo.root, { listen, owner: 'vscode', logger: this.logger, author: readSettings(this.repo.rootUri).author, discovery: discoveryOf(settings) }));
         if (this.disposed) {
           await ep.stop();
           return;
         }
         this.service = ep;
-        this.serviceEvents = ep.onEvent((e) => this._onEvent.fire(e));
+        this.serviceEvents = ep.onEvent((e) => {
+          // A relay slot won or lost changes where we can be reached.
+          if (e.type === 'addresses' && this._state.kind === 'online') this.setState({ ...this._state, addresses: e.addresses });
+          this._onEvent.fire(e);
+        });
         this.startMs = performance.now() - t0;
         this.onlineAt = performance.now();
         const client = this.client;
         this.client = undefined;
         void client?.then((c) => c.stop()).catch(() => undefined);
-        this.log.info(`Peer ${ep.peerId} for ${this.repo.root} listening on ${ep.addresses().join(', ')} (started in ${this.startMs.toFixed(0)} ms)`);
-        this.setState({ kind: 'online', peerId: ep.peerId, addresses: ep.addresses() });
+        const features = Object.entries(ep.features).filter(([, on]) => on).map(([f]) => f);
+        this.log.info(`Peer ${ep.peerId} for ${this.repo.root} listening on ${ep.addresses().join(', ')} (started in ${this.startMs.toFixed(0)} ms${features.length ? `; discovery: ${features.join(', ')}` : ''})`);
+        this.setState({ kind: 'online', peerId: ep.peerId, addresses: ep.addresses(), discovery: features });
       } catch (e) {
         const err = adoptError(e);
         if (isPatchworkError(err, 'LOCKED') && (await this.adoptExternal())) return;
@@ -170,7 +180,7 @@ export class RepositoryPeer implements vscode.Disposable {
   async endpoint(): Promise<Endpoint> {
     if (this.service) return this.service;
     const host = await this.host.load();
-    this.client ??= hostCall(host.startClient(this.repo.root, { logger: this.logger, author: readSettings(this.repo.rootUri).author })).catch((e: unknown) => {
+    this.client ??= hostCall(host.startClient(this.repo.root, { logger: this.logger, author: readSettings(this.repo.rootUri).author, discovery: discoveryOf(readPeerSettings(this.repo.rootUri)) })).catch((e: unknown) => {
       this.client = undefined;
       throw e;
     });
@@ -204,12 +214,17 @@ export class RepositoryPeer implements vscode.Disposable {
   }
 }
 
+function discoveryOf(s: PeerSettings): DiscoveryRequest {
+  return { mdns: s.mdns, bootstrap: [...s.bootstrapPeers] };
+}
+
 /** A few words for the status bar item: why the peer is not running. */
 export function shortReason(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   if (/already in use/.test(text)) return 'port in use';
   if (/not on this machine|not an IP address/.test(text)) return 'bad address';
   if (/not a port/.test(text)) return 'bad port';
+  if (/bootstrap/i.test(text)) return 'bad bootstrap peer';
   if (/permission denied/i.test(text)) return 'no permission';
   return 'not started';
 }

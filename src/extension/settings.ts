@@ -47,6 +47,10 @@ export interface PeerSettings {
   readonly listen: { readonly address: string; readonly port: number } | undefined;
   /** Seconds between background fetches from every collaborator; 0 = off. */
   readonly autoFetchSeconds: number;
+  /** `patchwork.mdns` when set by the user (undefined: the repository's `p2p.mdns`). */
+  readonly mdns: boolean | undefined;
+  /** `patchwork.bootstrapPeers`: DHT bootstrap addresses added to the repository's `p2p.bootstrap`. */
+  readonly bootstrapPeers: readonly string[];
 }
 
 const isSet = (i: { globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown } | undefined) =>
@@ -60,6 +64,8 @@ export function readPeerSettings(scope?: vscode.Uri): PeerSettings {
     startOnActivation: c.get<boolean>('peer.startOnActivation', true),
     listen: explicit ? { address: String(c.get<string>('peer.listenAddress', '127.0.0.1')), port: Number(c.get<number>('peer.port', 0)) } : undefined,
     autoFetchSeconds: Number.isFinite(seconds) && seconds > 0 ? Math.max(1, seconds) : 0,
+    mdns: isSet(c.inspect('mdns')) ? c.get<boolean>('mdns') === true : undefined,
+    bootstrapPeers: (c.get<unknown[]>('bootstrapPeers') ?? []).filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim()),
   };
 }
 

@@ -446,6 +446,7 @@ export class RepositorySync implements vscode.Disposable {
         if (e.invited) void this.ui.message('info', `${e.name} cloned ${basenameOf(this.repo.root)} with your invite and is now a ${e.role}.`);
         break;
       case 'access-changed':
+      case 'discovered':
         this.scheduleReload();
         break;
       case 'config-error':

@@ -9,7 +9,8 @@ import type { Outcome, PlainError, PullSummary, PushSummary, SyncProgress } from
 export type PeerState =
   | { readonly kind: 'stopped'; readonly reason: string }
   | { readonly kind: 'starting' }
-  | { readonly kind: 'online'; readonly peerId: string; readonly addresses: readonly string[] }
+  /** `discovery`: the optional mechanisms running (mdns, dht, relay, relayServer). */
+  | { readonly kind: 'online'; readonly peerId: string; readonly addresses: readonly string[]; readonly discovery: readonly string[] }
   /** Another process (`patchwork start`, another window) serves this repository; VS Code does not start a second peer. */
   | { readonly kind: 'external'; readonly peerId: string; readonly addresses: readonly string[]; readonly owner: string; readonly pid: number }
   /** The peer could not start (port taken, bad address); everything local keeps working and the status bar says why. */
@@ -71,7 +72,7 @@ export function syncTooltip(counts: SyncCounts | undefined, peer: PeerState, col
 export function peerLine(peer: PeerState): string {
   switch (peer.kind) {
     case 'online':
-      return `Peer ${shortPeer(peer.peerId)} listening on ${peer.addresses.map(withoutPeerId).join(', ') || '(no address)'}`;
+      return `Peer ${shortPeer(peer.peerId)} listening on ${peer.addresses.map(withoutPeerId).join(', ') || '(no address)'}${peer.discovery.length ? ` (discovery: ${peer.discovery.join(', ')})` : ''}`;
     case 'starting':
       return 'Peer starting…';
     case 'stopped':

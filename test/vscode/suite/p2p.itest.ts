@@ -260,6 +260,23 @@ suite('Peer-to-peer: two peers syncing through the commands', () => {
     await waitFor('our peer online again', async () => (await peer()).state.kind === 'online', 10_000);
   });
 
+  test('patchwork.bootstrapPeers reaches the peer: it restarts with a DHT (and without it again)', async () => {
+    await set('bootstrapPeers', ['/ip4/127.0.0.1/tcp/9/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA']);
+    try {
+      await waitFor('the peer to run a DHT', async () => {
+        const s = (await peer()).state;
+        return s.kind === 'online' && s.discovery.includes('dht');
+      }, 10_000);
+      assert.match((await peer()).statusBar.find((c) => c.command === 'patchwork.sync')?.tooltip ?? '', /discovery: dht/);
+    } finally {
+      await set('bootstrapPeers', undefined);
+    }
+    await waitFor('the peer without a DHT', async () => {
+      const s = (await peer()).state;
+      return s.kind === 'online' && s.discovery.length === 0;
+    }, 10_000);
+  });
+
   test('Add Collaborator and Remove Collaborator change patchwork.toml and the view', async () => {
     const id = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA';
     const inputs = [id, 'carol', '/ip4/127.0.0.1/tcp/9'];
