@@ -1,5 +1,7 @@
 // The Source Control view as a user sees it, in headless chromium: staged and unstaged changes
-// with their letters, a diff opened by clicking a row, and Explorer decorations. Screenshots are
+// with their letters and the sync item with incoming/outgoing counts (the workspace is a clone of a
+// repository a CLI peer serves), a diff opened by clicking a row, Explorer decorations, and the
+// Collaborators view with that peer online. Screenshots are
 // written to out/screenshots/ (or, with PATCHWORK_UPDATE_SCREENSHOTS=1, to media/screenshots/,
 // which the README shows).
 import assert from 'node:assert/strict';
@@ -9,7 +11,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { Repository, add } from '../src/engine';
-import { repositoryWith, writeFiles } from './vscode/fixture';
+import { commitFiles, sharedRepository, type CliPeer } from './vscode/cliPeer';
+import { writeFiles } from './vscode/fixture';
 import { openWorkbench, prerequisiteProblem, projectRoot } from './vscode/harness';
 
 const shots = join(projectRoot, process.env.PATCHWORK_UPDATE_SCREENSHOTS ? 'media/screenshots' : 'out/screenshots');
@@ -24,29 +27,43 @@ async function runCommand(page: Page, title: string): Promise<void> {
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
 }
 
-/** A project with a commit, then: a staged edit, a staged new file, unstaged edits, a deleted and an untracked file. */
-async function demoWorkspace(): Promise<string> {
-  const dir = join(mkdtempSync(join(tmpdir(), 'patchwork-ui-')), 'weather-app');
-  await repositoryWith(dir, {
-    'README.md': '# Weather app\n\nShows the forecast for your town.\n',
-    'src/forecast.ts': [
-      "import { fetchJson } from './http';",
-      '',
-      'export interface Forecast {',
-      '  town: string;',
-      '  celsius: number;',
-      '}',
-      '',
-      'export async function forecast(town: string): Promise<Forecast> {',
-      "  const data = await fetchJson(`/api/forecast?town=${town}`);",
-      '  return { town, celsius: data.temp };',
-      '}',
-      '',
-    ].join('\n'),
-    'src/http.ts': 'export async function fetchJson(url: string): Promise<any> {\n  const res = await fetch(url);\n  return res.json();\n}\n',
-    'src/legacy.ts': '// Old code, about to go.\nexport const legacy = true;\n',
-    'package.json': '{\n  "name": "weather-app",\n  "version": "1.0.0"\n}\n',
+/**
+ * A project served by a CLI peer (Alice, `patchwork start`) and cloned with an invite (Bob, the
+ * VS Code side). Alice then commits twice (incoming for Bob) and Bob once (outgoing); Bob also has a
+ * staged edit, a staged new file, unstaged edits, a deleted and an untracked file.
+ */
+async function demoWorkspace(base: string): Promise<{ dir: string; peer: CliPeer }> {
+  const dir = join(base, 'weather-app');
+  const shared = await sharedRepository({
+    origin: join(base, 'alice', 'weather-app'),
+    clone: dir,
+    name: 'weather-app',
+    ownerName: 'Alice',
+    cloneName: 'Bob',
+    files: {
+      'README.md': '# Weather app\n\nShows the forecast for your town.\n',
+      'src/forecast.ts': [
+        "import { fetchJson } from './http';",
+        '',
+        'export interface Forecast {',
+        '  town: string;',
+        '  celsius: number;',
+        '}',
+        '',
+        'export async function forecast(town: string): Promise<Forecast> {',
+        "  const data = await fetchJson(`/api/forecast?town=${town}`);",
+        '  return { town, celsius: data.temp };',
+        '}',
+        '',
+      ].join('\n'),
+      'src/http.ts': 'export async function fetchJson(url: string): Promise<any> {\n  const res = await fetch(url);\n  return res.json();\n}\n',
+      'src/legacy.ts': '// Old code, about to go.\nexport const legacy = true;\n',
+      'package.json': '{\n  "name": "weather-app",\n  "version": "1.0.0"\n}\n',
+    },
   });
+  await commitFiles(shared.origin, { 'src/wind.ts': 'export const windSpeed = (kmh: number): string => `${kmh} km/h`;\n' }, 'Add wind speed', { name: 'Alice', email: 'alice@example.org' });
+  await commitFiles(shared.origin, { 'CHANGELOG.md': '# Changes\n\n- Wind speed.\n' }, 'Start a changelog', { name: 'Alice', email: 'alice@example.org' });
+  await commitFiles(dir, { '.patchignore': 'node_modules/\ndist/\n' }, 'Ignore build output', { name: 'Bob', email: 'bob@example.org' });
   const repo = await Repository.open(dir);
   writeFiles(dir, {
     'README.md': '# Weather app\n\nShows the forecast for your town, in °C or °F.\n',
@@ -74,19 +91,22 @@ async function demoWorkspace(): Promise<string> {
     'notes.md': '- try the new units\n',
   });
   rmSync(join(dir, 'src/legacy.ts'));
-  return dir;
+  return { dir, peer: shared.peer };
 }
 
-test('UI: the Source Control view with staged and unstaged changes, a diff, Explorer decorations (screenshots)', { timeout: 150_000 }, async (t) => {
+test('UI: the Source Control view with staged and unstaged changes and sync counts, a diff, Explorer decorations, the Collaborators view (screenshots)', { timeout: 180_000 }, async (t) => {
   const problem = prerequisiteProblem();
   assert.ok(!problem, `cannot run the VS Code UI test: ${problem}`);
-  const workspace = await demoWorkspace();
+  const base = mkdtempSync(join(tmpdir(), 'patchwork-ui-'));
+  const { dir: workspace, peer } = await demoWorkspace(base);
   mkdirSync(shots, { recursive: true });
   const wb = await openWorkbench({ workspace, settings: { 'workbench.colorTheme': 'Default Dark Modern', 'editor.minimap.enabled': false } });
   try {
     const { page } = wb;
     // The branch item appears in the status bar once the extension has activated and scanned.
     await page.locator('.statusbar-item', { hasText: 'main*+' }).first().waitFor({ timeout: 30_000 });
+    // The peer starts after activation and fetches from Alice: 2 commits to pull, 1 to push.
+    await page.locator('.statusbar-item', { hasText: '2↓ 1↑' }).first().waitFor({ timeout: 30_000 });
     await runCommand(page, 'Source Control: Focus on Changes View');
     const scm = page.locator('.scm-view');
     await scm.locator('.monaco-list-row', { hasText: 'forecast.ts' }).waitFor();
@@ -121,6 +141,31 @@ test('UI: the Source Control view with staged and unstaged changes, a diff, Expl
     }
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(shots, 'explorer-decorations.png') });
+
+    // The Collaborators view (Source Control container): Alice, a writer, online, 2 new commits.
+    await runCommand(page, 'Source Control: Focus on Changes View');
+    await runCommand(page, 'Focus on Collaborators View');
+    const collaborators = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Collaborators' }) });
+    const alice = collaborators.locator('.monaco-list-row', { hasText: 'Alice' }).first();
+    await alice.waitFor();
+    await collaborators.locator('.monaco-list-row', { hasText: 'online' }).first().waitFor({ timeout: 20_000 });
+    const row = (await alice.innerText()).replace(/\s+/g, ' ').trim();
+    assert.match(row, /^Alice ?…\w{8} · writer · online · 2 new commits$/);
+    await alice.click();
+    await page.keyboard.press('ArrowRight'); // expand: the commits Alice has that Bob lacks
+    await collaborators.locator('.monaco-list-row', { hasText: 'Add wind speed' }).waitFor();
+    // Room for the descriptions: close the editors and widen the side bar.
+    await runCommand(page, 'View: Close All Editors');
+    const sidebar = await page.locator('.part.sidebar').boundingBox();
+    if (sidebar) {
+      await page.mouse.move(sidebar.x + sidebar.width + 1, sidebar.y + 200);
+      await page.mouse.down();
+      await page.mouse.move(sidebar.x + 560, sidebar.y + 200, { steps: 5 });
+      await page.mouse.up();
+    }
+    await page.mouse.move(900, 500); // no hover on the row
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: join(shots, 'collaborators.png') });
     t.diagnostic(`screenshots in ${shots}`);
   } catch (e) {
     await wb.page.screenshot({ path: join(shots, 'failure.png') }).catch(() => undefined);
@@ -128,6 +173,7 @@ test('UI: the Source Control view with staged and unstaged changes, a diff, Expl
     throw e;
   } finally {
     await wb.close();
-    rmSync(join(workspace, '..'), { recursive: true, force: true });
+    await peer.stop();
+    rmSync(base, { recursive: true, force: true });
   }
 });
