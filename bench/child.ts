@@ -20,6 +20,11 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; valu
   return { ms: performance.now() - t0, value };
 }
 
+/** Give the event loop a moment (pending GC tasks run, as they would between a user's actions). */
+export function idle(ms = 250): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
 export function str(args: Record<string, unknown>, key: string): string {
   const v = args[key];
   if (typeof v !== 'string') throw new Error(`argument ${key} missing`);

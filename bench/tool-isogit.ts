@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
-import { AUTHOR, EPOCH, runChild, str, strings, timed } from './child';
+import { AUTHOR, EPOCH, idle, runChild, str, strings, timed } from './child';
 
 const cache = {};
 let clock = EPOCH;
@@ -50,6 +50,7 @@ runChild({
   async refresh(args) {
     const dir = str(args, 'dir');
     await git.statusMatrix({ fs, dir, cache });
+    await idle(); // saves come seconds after activation: let the warm-up's garbage be collected first
     const ms: number[] = [];
     let seen = 0;
     for (const [i, filepath] of strings(args, 'paths').entries()) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Repository, add, checkout, commit, createBranch, status, walkLog } from '../src/engine';
 import { formatCommitHeader } from '../src/cli/format';
-import { AUTHOR, EPOCH, runChild, str, strings, timed } from './child';
+import { AUTHOR, EPOCH, idle, runChild, str, strings, timed } from './child';
 
 let clock = EPOCH;
 const options = { author: AUTHOR, now: () => clock++ };
@@ -55,6 +55,7 @@ runChild({
     const dir = str(args, 'dir');
     const repo = await open(dir);
     await status(repo);
+    await idle(); // saves come seconds after activation: let the warm-up's garbage be collected first
     const ms: number[] = [];
     let seen = 0;
     for (const [i, path] of strings(args, 'paths').entries()) {
