@@ -5,6 +5,8 @@
 //
 //   runVSCodeTests({ workspace, suite })  -> { exitCode, log }     (mocha in the extension host)
 //   openWorkbench({ workspace })          -> { page, close() }     (UI session, e.g. screenshots)
+//   startServer()                         -> { port, url(workspace), close() }  (no browser: for
+//                                            `npm start`, which prints the address to open)
 //
 // Every run gets its own temp folder (HOME, TMPDIR, XDG dirs, user data, server data, browser
 // profile), its own port on 127.0.0.1 and its own process group, all removed afterwards.
@@ -80,13 +82,20 @@ interface VSCodeBuild {
   version: string;
 }
 
-/** Why the tests cannot run here (missing VS Code build, chromium or playwright-core), or undefined. */
-export function prerequisiteProblem(): string | undefined {
+/** Why the VS Code server cannot start here (its build is not installed), or undefined. */
+export function buildProblem(): string | undefined {
   try {
     findBuild();
   } catch (e) {
     return (e as Error).message;
   }
+  return undefined;
+}
+
+/** Why the tests cannot run here (missing VS Code build, chromium or playwright-core), or undefined. */
+export function prerequisiteProblem(): string | undefined {
+  const build = buildProblem();
+  if (build) return build;
   if (!existsSync(CHROMIUM)) {
     return (
       `chromium not found at ${CHROMIUM} (set PATCHWORK_CHROMIUM to use another). ` +
@@ -160,25 +169,46 @@ class Tail {
   }
 }
 
-interface Session {
-  page: Page;
-  url: string;
-  logLines: string[];
-  diagnostics: Tail;
-  exitCode: Promise<number>;
+export interface ServerOptions {
+  /** Extra user settings, merged over the quiet defaults. */
+  settings?: Record<string, unknown>;
+  /** Extra environment for the server and so for the extension host. */
+  env?: Record<string, string>;
+  /** How long to wait for the server to listen. Default 30 s. */
+  startTimeoutMs?: number;
+  /** Port on 127.0.0.1 (default: a free one). */
+  port?: number;
+}
+
+/** A running VS Code server on 127.0.0.1 with a run folder of its own (HOME, TMPDIR, user data). */
+export interface VSCodeServer {
+  readonly port: number;
+  /** The run folder (removed by close() unless PATCHWORK_VSCODE_KEEP is set). */
+  readonly runDir: string;
+  /** The clean environment the server runs with (HOME, TMPDIR and XDG dirs inside the run folder). */
+  readonly env: Readonly<Record<string, string>>;
+  /** A folder inside the run folder (created). */
+  dir(name: string): string;
+  /**
+   * The address that opens `workspace` (a folder, or a .code-workspace file) with the extension at
+   * `extensionPath` (default: this project) under development, and the mocha entry `suite` if given.
+   */
+  url(workspace: string, opts?: { extensionPath?: string; suite?: string }): string;
+  /** Server output so far (and anything else added). */
+  readonly diagnostics: { add(s: string): void; toString(): string };
+  /** Stop the server (its whole process group) and remove the run folder. */
   close(): Promise<void>;
 }
 
-async function startSession(opts: WorkbenchOptions, suite: string | undefined): Promise<Session> {
-  const problem = prerequisiteProblem();
+/**
+ * Starts VS Code's own server entry from the installed build (see the file comment), detached in a
+ * process group of its own; resolves once it listens.
+ */
+export async function startServer(opts: ServerOptions = {}): Promise<VSCodeServer> {
+  const problem = buildProblem();
   if (problem) throw new Error(problem);
-  for (const [name, p] of [['workspace', opts.workspace], ['suite', suite]] as const) {
-    if (p !== undefined && (!isAbsolute(p) || !existsSync(p))) throw new Error(`${name} must be an existing absolute path: ${p}`);
-  }
   const build = findBuild();
-  const extensionPath = resolve(opts.extensionPath ?? projectRoot);
   const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
-
   const runDir = mkdtempSync(join(tmpdir(), 'patchwork-vscode-'));
   const dir = (name: string) => {
     const p = join(runDir, name);
@@ -193,9 +223,7 @@ async function startSession(opts: WorkbenchOptions, suite: string | undefined): 
   writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({ ...quietSettings, ...opts.settings }, null, 2));
 
   const diagnostics = new Tail(20_000);
-  const logLines: string[] = [];
   let server: ChildProcess | undefined;
-  let context: BrowserContext | undefined;
   const killServer = () => {
     if (server?.pid !== undefined && server.exitCode === null && server.signalCode === null) {
       try {
@@ -205,16 +233,13 @@ async function startSession(opts: WorkbenchOptions, suite: string | undefined): 
       }
     }
   };
-  // If the test process dies mid-run, do not leave a server behind.
+  // If this process dies mid-run, do not leave a server behind.
   process.on('exit', killServer);
 
   let closed: Promise<void> | undefined;
   const close = () =>
     (closed ??= (async () => {
       try {
-        await withTimeout(context?.close() ?? Promise.resolve(), 10_000, 'closing chromium').catch((e: Error) =>
-          diagnostics.add(`[harness] ${e.message}\n`),
-        );
         if (server?.pid !== undefined && server.exitCode === null && server.signalCode === null) {
           const exited = new Promise<void>((res) => server!.once('exit', () => res()));
           try {
@@ -232,19 +257,19 @@ async function startSession(opts: WorkbenchOptions, suite: string | undefined): 
       }
     })());
 
+  const env: Record<string, string> = {
+    // A clean environment: nothing from the calling test runner (NODE_TEST_CONTEXT,
+    // NODE_OPTIONS) or from a VS Code terminal (VSCODE_*) reaches the server.
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    LANG: process.env.LANG ?? 'C.UTF-8',
+    HOME: home,
+    TMPDIR: tmp,
+    ...xdg,
+    EXTENSIONS_GALLERY: '{}', // else it looks up the marketplace
+    ...opts.env,
+  };
   try {
-    const port = await freePort();
-    const env: Record<string, string> = {
-      // A clean environment: nothing from the calling test runner (NODE_TEST_CONTEXT,
-      // NODE_OPTIONS) or from a VS Code terminal (VSCODE_*) reaches the server.
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      LANG: process.env.LANG ?? 'C.UTF-8',
-      HOME: home,
-      TMPDIR: tmp,
-      ...xdg,
-      EXTENSIONS_GALLERY: '{}', // else it looks up the marketplace
-      ...opts.env,
-    };
+    const port = opts.port ?? (await freePort());
     const serverArgs = [
       build.serverMain,
       '--host', '127.0.0.1',
@@ -270,13 +295,70 @@ async function startSession(opts: WorkbenchOptions, suite: string | undefined): 
       server!.once('exit', (code, signal) => rej(new Error(`VS Code server exited early (${signal ?? code})`)));
     });
     await withTimeout(listening, startTimeoutMs, 'starting the VS Code server');
+    const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
+    return {
+      port,
+      runDir,
+      env,
+      dir,
+      diagnostics,
+      close,
+      url: (workspace, o = {}) => {
+        const payload: [string, string][] = [['extensionDevelopmentPath', remote(resolve(o.extensionPath ?? projectRoot))], ['skipWelcome', 'true']];
+        if (o.suite) payload.push(['extensionTestsPath', remote(o.suite)]);
+        return (
+          `http://127.0.0.1:${port}/?${workspace.endsWith('.code-workspace') ? 'workspace' : 'folder'}=${encodeURIComponent(workspace)}` +
+          `&payload=${encodeURIComponent(JSON.stringify(payload))}`
+        );
+      },
+    };
+  } catch (e) {
+    await close();
+    const err = e as Error;
+    err.message += `\n--- VS Code server output ---\n${diagnostics}`;
+    throw err;
+  }
+}
 
+interface Session {
+  page: Page;
+  url: string;
+  logLines: string[];
+  diagnostics: { add(s: string): void; toString(): string };
+  exitCode: Promise<number>;
+  close(): Promise<void>;
+}
+
+async function startSession(opts: WorkbenchOptions, suite: string | undefined): Promise<Session> {
+  const problem = prerequisiteProblem();
+  if (problem) throw new Error(problem);
+  for (const [name, p] of [['workspace', opts.workspace], ['suite', suite]] as const) {
+    if (p !== undefined && (!isAbsolute(p) || !existsSync(p))) throw new Error(`${name} must be an existing absolute path: ${p}`);
+  }
+  const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
+  const server = await startServer({ settings: opts.settings, env: opts.env, startTimeoutMs });
+  const { diagnostics } = server;
+  const logLines: string[] = [];
+  let context: BrowserContext | undefined;
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      try {
+        await withTimeout(context?.close() ?? Promise.resolve(), 10_000, 'closing chromium').catch((e: Error) =>
+          diagnostics.add(`[harness] ${e.message}\n`),
+        );
+      } finally {
+        await server.close();
+      }
+    })());
+
+  try {
     const { chromium } = await import('playwright-core');
-    context = await chromium.launchPersistentContext(dir('browser-profile'), {
+    context = await chromium.launchPersistentContext(server.dir('browser-profile'), {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1280, height: 800 },
-      env: { ...env, ...xdg, HOME: home, TMPDIR: tmp },
+      env: { ...server.env },
       args: [
         '--no-sandbox',
         '--disable-gpu',
@@ -302,12 +384,7 @@ async function startSession(opts: WorkbenchOptions, suite: string | undefined): 
       logLines.push(type === 'error' ? `[error] ${line}` : line);
     });
 
-    const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
-    const payload: [string, string][] = [['extensionDevelopmentPath', remote(extensionPath)], ['skipWelcome', 'true']];
-    if (suite) payload.push(['extensionTestsPath', remote(suite)]);
-    const url =
-      `http://127.0.0.1:${port}/?${opts.workspace.endsWith('.code-workspace') ? 'workspace' : 'folder'}=${encodeURIComponent(opts.workspace)}` +
-      `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const url = server.url(opts.workspace, { extensionPath: opts.extensionPath, suite });
     await page.goto(url, { timeout: startTimeoutMs });
     return { page, url, logLines, diagnostics, exitCode, close };
   } catch (e) {
