@@ -216,7 +216,12 @@ export interface ActiveDiscovery {
 
 const inert: ActiveDiscovery = { locate: () => Promise.resolve([]), started: () => undefined, stop: () => undefined };
 
-const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const errText = (e: unknown): string => {
+  if (e instanceof Error) return e.message;
+  // libp2p sometimes rejects with an abort Event rather than an Error.
+  if (typeof e === 'object' && e !== null && 'type' in e) return `${String((e as { type: unknown }).type)} (timed out or cancelled)`;
+  return String(e);
+};
 
 /**
  * Build the libp2p pieces for `opts`: each package is imported only when its feature is on.
@@ -335,13 +340,14 @@ export async function loadDiscovery(opts: DiscoveryOptions | undefined, ctx: Dis
   }
 
   parts.attach = (node) => {
-    // DHT queries are a service for collaborators only. The gate already admits nobody else, except
-    // unknown peers while an invite is outstanding (they may only clone), so inbound DHT streams
-    // check the strict list again. (Relaying is checked by the gater's relay hooks above: libp2p's
+    // DHT queries are a service for collaborators (and the bootstrap peers we chose, which keep
+    // their routing tables fresh by asking us). The gate already admits nobody else, except unknown
+    // peers while an invite is outstanding (they may only clone), so inbound DHT streams check the
+    // strict list again. (Relaying is checked by the gater's relay hooks above: libp2p's
     // stream middleware breaks the hop stream that becomes the relayed connection, seen here.)
     const guard = (what: string) => (stream: Stream, connection: Connection, next: (s: Stream, c: Connection) => void) => {
       const peer = connection.remotePeer.toString();
-      if (stream.direction === 'inbound' && !ctx.isCollaborator(peer)) {
+      if (stream.direction === 'inbound' && !ctx.isCollaborator(peer) && !parts.servicePeers.has(peer)) {
         log.warn(`refused ${what} for ${peer}: not a collaborator`);
         throw new Error(`${what} is only for collaborators`);
       }

@@ -434,6 +434,17 @@ None of them admits anyone: only collaborators may connect, as always.`,
       };
       const listen = list(v.listen);
       const service = await p2p.PeerService.start(repo, { listen: listen.length ? listen : undefined, logger, owner: 'cli', discovery: discoveryFlags(v) });
+      // Catch Ctrl-C / SIGTERM before saying "Press Ctrl-C": a signal sent as soon as that line is
+      // read must not find the default handler (which kills the process without stopping the peer).
+      const stopRequested = new Promise<void>((resolve) => {
+        const done = () => {
+          process.removeListener('SIGINT', done);
+          process.removeListener('SIGTERM', done);
+          resolve();
+        };
+        process.once('SIGINT', done);
+        process.once('SIGTERM', done);
+      });
       const name = (await repo.config()).repository.name;
       const collabs = service.collaborators();
       ctx.out(`Serving "${name}" as peer ${service.peerId}\nListening on:\n${service.addresses().map((a) => `  ${a}\n`).join('') || '  (no direct address)\n'}`);
@@ -443,15 +454,7 @@ None of them admits anyone: only collaborators may connect, as always.`,
         ctx.out(`Discovery: ${on.join(', ')}.\n`);
       }
       ctx.out(`${plural(collabs.length, 'collaborator')}${collabs.length ? `: ${collabs.map((c) => `${c.name} (${c.role})`).join(', ')}` : ''}. Press Ctrl-C to stop.\n`);
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          process.removeListener('SIGINT', done);
-          process.removeListener('SIGTERM', done);
-          resolve();
-        };
-        process.once('SIGINT', done);
-        process.once('SIGTERM', done);
-      });
+      await stopRequested;
       ctx.err(`${stamp()} stopping\n`);
       await service.stop();
       ctx.out('Stopped.\n');
