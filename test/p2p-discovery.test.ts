@@ -250,6 +250,34 @@ if (!CHILD) {
   });
 }
 
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((done) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => done(port));
+    });
+  });
+}
+
+if (!CHILD) {
+  test('relay: a relay that is down does not stop the peer; it gets its slot once the relay is up', DEADLINE, async () => {
+    const relay = await makeRepo('relay7');
+    const bob = await makeRepo('bob7');
+    await befriend(relay, bob, 'bob');
+    const rAddr = `/ip4/127.0.0.1/tcp/${await freePort()}/p2p/${relay.peerId}`;
+    const t0 = Date.now();
+    const B = await run(bob, { node: { discovery: { relay: { relays: [rAddr], retryMs: 300 } } } });
+    const startMs = Date.now() - t0;
+    assert.ok(startMs < 3000, `start took ${startMs} ms`);
+    assert.ok(B.log.some((l) => l.includes(`relay ${rAddr}: no slot yet`)), B.log.join('\n'));
+    assert.ok(!B.service.addresses().some((a) => a.includes('/p2p-circuit')));
+    await run(relay, { listen: [rAddr.replace(`/p2p/${relay.peerId}`, '')], discovery: { relayServer: true } });
+    await until(() => B.service.addresses().some((a) => a.startsWith(`${rAddr}/p2p-circuit`)), 10_000, 'a slot once the relay is up');
+    await until(() => B.log.some((l) => l.includes(`relay ${rAddr}: slot reserved`)), 5000, 'the log says so');
+  });
+}
+
 // ------------------------------------------------------------------ mDNS
 
 if (!CHILD) {

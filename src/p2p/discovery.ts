@@ -34,6 +34,8 @@ export const MDNS_SERVICE_TAG = '_patchwork._udp.local';
 export const RELAY_HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop';
 /** Defaults of the relay server (those of @libp2p/circuit-relay-v2 except the per-connection limits). */
 export const RELAY_SERVER_DEFAULTS = { maxReservations: 15, reservationTtlMs: 2 * 60 * 60_000, hopTimeoutMs: 30_000 } as const;
+/** How often a peer without a slot on a configured relay tries again. */
+export const RELAY_RETRY_MS = 30_000;
 /** How long a one-shot command waits for mDNS answers before giving up on the local network. */
 export const MDNS_WAIT_MS = 2_000;
 /** How long a DHT lookup may take. */
@@ -125,7 +127,7 @@ export interface DiscoveryOptions {
    * circuit address (unless `listen` is false); every node can dial `/p2p-circuit` addresses and, as
    * a last resort, tries to reach a peer through each relay.
    */
-  relay?: { relays: string[]; listen?: boolean };
+  relay?: { relays: string[]; listen?: boolean; retryMs?: number };
   /** Serve as a circuit relay for collaborators (`isCollaborator`) only. */
   relayServer?: boolean | { maxReservations?: number; reservationTtlMs?: number };
   /** Every peer a discovery mechanism reports (for mDNS: every answer; addresses are unverified). */
@@ -308,7 +310,8 @@ export async function loadDiscovery(opts: DiscoveryOptions | undefined, ctx: Dis
   if (features.relay) {
     const { circuitRelayTransport } = await import('@libp2p/circuit-relay-v2');
     const factory = circuitRelayTransport({ reservationCompletionTimeout: 10_000 });
-    parts.transports.push((components) => patientRelayTransport(factory(components as Parameters<typeof factory>[0]), log));
+    const retryMs = opts.relay?.retryMs ?? RELAY_RETRY_MS;
+    parts.transports.push((components) => patientRelayTransport(factory(components as Parameters<typeof factory>[0]), log, retryMs));
     if (opts.relay?.listen ?? ctx.listening) parts.listen.push(...relays.map((r) => `${r}/p2p-circuit`));
   }
 
@@ -455,19 +458,19 @@ function describeFeatures(f: DiscoveryFeatures, opts: DiscoveryOptions | undefin
  * the background, and tries again every 30 s while it holds no slot (the relay went away, restarted,
  * or the reservation lapsed).
  */
-function patientRelayTransport<T extends object>(transport: T, log: P2PLogger): T {
+function patientRelayTransport<T extends object>(transport: T, log: P2PLogger, retryMs: number): T {
   return new Proxy(transport, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target) as unknown;
       if (prop === 'createListener' && typeof value === 'function') {
-        return (options: unknown) => patientListener((value as (o: unknown) => Listener).call(target, options), log);
+        return (options: unknown) => patientListener((value as (o: unknown) => Listener).call(target, options), log, retryMs);
       }
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
 }
 
-function patientListener(listener: Listener, log: P2PLogger): Listener {
+function patientListener(listener: Listener, log: P2PLogger, retryMs: number): Listener {
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let logged = false;
@@ -478,7 +481,7 @@ function patientListener(listener: Listener, log: P2PLogger): Listener {
       if (logged) log.info(`relay ${addr.decapsulate('/p2p-circuit').toString()}: slot reserved`);
       logged = false;
     } catch (e) {
-      if (!logged) log.warn(`relay ${addr.decapsulate('/p2p-circuit').toString()}: no slot yet (${errText(e)}); retrying every 30 s`);
+      if (!logged) log.warn(`relay ${addr.decapsulate('/p2p-circuit').toString()}: no slot yet (${errText(e)}); retrying every ${Math.round(retryMs / 1000)} s`);
       logged = true;
     }
   };
@@ -487,7 +490,7 @@ function patientListener(listener: Listener, log: P2PLogger): Listener {
       if (prop === 'listen') {
         return async (addr: Multiaddr) => {
           void attempt(addr);
-          timer = setInterval(() => void attempt(addr), 30_000);
+          timer = setInterval(() => void attempt(addr), retryMs);
           timer.unref?.();
         };
       }
