@@ -311,6 +311,8 @@ if (!CHILD) {
     assert.deepEqual(await addressesOf(alice, bob.peerId), [bAddr, stale]);
     assert.deepEqual(events, [`bob ${bAddr}`]);
     assert.equal(await learner2.onPeer({ id: bob.peerId, addresses: [bAddr] }), 'known', 'nothing new: no dial');
+    // A peer announces all its private addresses; while the first known one is among them, no dial.
+    assert.equal(await A.service.addressLearner().onPeer({ id: bob.peerId, addresses: [stale.replace('/tcp/9/', '/tcp/19/'), bAddr] }), 'known');
     // ...and the next one-shot pull, with no discovery at all, goes straight there.
     const P = await oneShot(alice, {});
     assert.equal(outcome(await pullAll(P, alice.repo, ['bob']), 'bob').integration.kind, 'created');

@@ -576,7 +576,9 @@ export class AddressLearner {
     if (!this.o.isCollaborator(id)) return 'ignored';
     const fresh = peer.addresses.flatMap((a) => normalizeAddress(a, id) ?? []);
     const known = this.o.knownAddresses(id);
-    if (!fresh.length || (known.length && fresh.every((a) => known.includes(a)))) return 'known';
+    // Nothing to learn while the address we would dial first is among those announced (a peer
+    // announces all its private addresses; only the one that worked is kept).
+    if (!fresh.length || (known[0] !== undefined && fresh.includes(known[0]))) return 'known';
     const now = Date.now();
     if (this.busy.has(id) || now - (this.last.get(id) ?? -Infinity) < (this.o.minIntervalMs ?? 60_000)) return 'recent';
     this.busy.add(id);
