@@ -110,6 +110,8 @@ test('pull and push reports: quiet on success, a notification when the user has 
   const offline = { peer: 'q', name: 'bob', ok: false as const, offline: true, error: { name: 'PatchworkError' as const, code: 'P2P', message: 'Cannot reach bob.', data: {} } };
   assert.match(pullReport([offline]).text, /No collaborator answered: bob is offline/);
   assert.equal(pullReport([pulled('fast-forward'), offline]).severity, undefined);
+  // Pull from one named collaborator who does not answer: an error with the reason.
+  assert.deepEqual([pullReport([offline], true).severity, pullReport([offline], true).text], ['error', 'Cannot reach bob.']);
   const pushed = (outcome: string, reason?: string) => ({ peer: 'p', name: 'alice', ok: true as const, result: { branch: 'main', outcome: outcome as 'updated', reason: reason as 'diverged', objects: 3, bytes: 10 } });
   assert.equal(pushReport([pushed('updated')]).severity, undefined);
   assert.match(pushReport([pushed('delivered', 'diverged')]).text, /Delivered to alice; waiting for alice to merge \(main has diverged\)/);

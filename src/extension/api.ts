@@ -53,6 +53,8 @@ export interface TestApi {
   peerModuleLoadMs(): number | undefined;
   /** The Collaborators view's rows ("label — description", two spaces of indent per level). */
   collaboratorRows(): Promise<string[]>;
+  /** What is selected in the Collaborators view (collaborator names). */
+  collaboratorSelection(): string[];
 }
 
 export interface PatchworkApi {

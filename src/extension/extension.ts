@@ -40,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): PatchworkApi {
   // After the SCM listener above, so a repository's SourceControl exists when its sync item is added.
   const peers = new Peers(manager, (repo) => scms.get(repo), log, ui, context.asAbsolutePath('out/peer.js'));
   context.subscriptions.push(peers, ...registerCommands(commandContext), ...registerPeerCommands(commandContext, peers));
+  stopPeers = () => peers.stopAll();
 
   const scmOf = (repo: PatchworkRepository) => {
     const scm = scms.get(repo);
@@ -115,9 +116,15 @@ export function activate(context: vscode.ExtensionContext): PatchworkApi {
             },
             peerModuleLoadMs: () => peers.host.loadMs,
             collaboratorRows: () => peers.view.rows(),
+            collaboratorSelection: () => peers.view.treeView.selection.map((n) => (n.kind === 'collaborator' ? n.sync.collaborator(n.peerId)?.name ?? n.peerId : n.kind)),
           },
   };
   return api;
 }
 
-export function deactivate(): void {}
+let stopPeers: (() => Promise<void>) | undefined;
+
+/** Stop the peers before the extension host goes away, so each releases its .patch/peer.json. */
+export function deactivate(): Promise<void> | undefined {
+  return stopPeers?.();
+}

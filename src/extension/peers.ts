@@ -84,6 +84,12 @@ export class Peers implements vscode.Disposable {
     for (const s of this.all) this.startOne(s);
   }
 
+  /** Stop every peer (releases .patch/peer.json); for `deactivate`, which VS Code awaits. */
+  async stopAll(timeoutMs = 3_000): Promise<void> {
+    const stops = this.all.map((s) => s.peer.stop('VS Code is closing'));
+    await Promise.race([Promise.allSettled(stops), new Promise((r) => setTimeout(r, timeoutMs))]);
+  }
+
   dispose(): void {
     for (const r of [...this.syncs.keys()]) this.close(r);
     this.disposables.forEach((d) => d.dispose());

@@ -388,7 +388,7 @@ export class RepositorySync implements vscode.Disposable {
   private async pullWith(ep: Endpoint, peers: string[], opts: SyncOptions): Promise<{ outcomes: Outcome<PullSummary>[]; report: Report }> {
     const outcomes = await hostCall(ep.pull(peers, opts));
     this.noteOutcomes(outcomes);
-    return { outcomes, report: pullReport(outcomes) };
+    return { outcomes, report: pullReport(outcomes, peers.length > 0) };
   }
 
   /** Push to `peers` (default: every collaborator); then fetch back from those whose branch moved, so the counts are right. */
@@ -401,7 +401,7 @@ export class RepositorySync implements vscode.Disposable {
     this.noteOutcomes(outcomes);
     const moved = outcomes.filter((o) => o.ok && o.result.outcome !== 'delivered').map((o) => o.peer);
     if (moved.length && !opts.signal?.aborted) await hostCall(ep.fetch(moved, { signal: opts.signal })).catch(() => undefined);
-    return { outcomes, report: pushReport(outcomes) };
+    return { outcomes, report: pushReport(outcomes, peers.length > 0) };
   }
 
   /** Pull, then push unless the pull needs the user (conflicts, local changes in the way, nobody answered). */

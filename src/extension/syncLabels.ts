@@ -126,10 +126,20 @@ function offlineReport(names: string[], all: boolean): string {
   return all ? `No collaborator answered: ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} offline or unreachable.` : `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} offline.`;
 }
 
-/** What a pull did, for the person who asked. */
-export function pullReport(list: Outcome<PullSummary>[]): Report {
+/** The first failure as an error report (a peer named explicitly that did not answer is one). */
+function failureReport<T>(list: Outcome<T>[]): Report | undefined {
+  const f = list.find((o): o is Extract<Outcome<T>, { ok: false }> => !o.ok);
+  return f && { severity: 'error', text: errorLine(f.error), error: f.error, stop: true };
+}
+
+/**
+ * What a pull did, for the person who asked. `named`: the user chose these peers (Pull from…), so
+ * one that does not answer is an error, not just "offline".
+ */
+export function pullReport(list: Outcome<PullSummary>[], named = false): Report {
   const { offline, failed } = failures(list);
   const ok = list.filter((o): o is Extract<Outcome<PullSummary>, { ok: true }> => o.ok);
+  if (named && ok.length < list.length) return failureReport(list)!;
   if (!ok.length && failed.length === 0) return { severity: 'warning', text: offlineReport(offline, true), stop: true };
   if (failed.length) {
     const f = failed[0] as Extract<Outcome<PullSummary>, { ok: false }>;
@@ -182,9 +192,10 @@ export function pullReport(list: Outcome<PullSummary>[]): Report {
 }
 
 /** What a push did. "Delivered; waiting for them to merge" is worth a notification; a plain update is not. */
-export function pushReport(list: Outcome<PushSummary>[]): Report {
+export function pushReport(list: Outcome<PushSummary>[], named = false): Report {
   const { offline, failed } = failures(list);
   const ok = list.filter((o): o is Extract<Outcome<PushSummary>, { ok: true }> => o.ok);
+  if (named && ok.length < list.length) return failureReport(list)!;
   if (!ok.length && failed.length === 0) return { severity: 'warning', text: offlineReport(offline, true), stop: true };
   if (failed.length) {
     const f = failed[0] as Extract<Outcome<PushSummary>, { ok: false }>;

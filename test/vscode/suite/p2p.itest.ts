@@ -172,6 +172,27 @@ suite('Peer-to-peer: two peers syncing through the commands', () => {
     assert.equal(await headOf(cliRepo()), await r.headCommit());
   });
 
+  test('"Show" on that notification reveals the collaborator in the Collaborators view, with their commits', async () => {
+    await commitIn(folder('shared').fsPath, { 'ours2.txt': 'ours again\n' }, 'VS Code: ours2.txt');
+    await commitIn(cliRepo(), { 'theirs2.txt': 'theirs again\n' }, 'CLI: theirs2.txt');
+    let shown = false;
+    prompts = await answer((p) => {
+      if (p.kind === 'message' && /could not be fast-forwarded/.test(p.text)) {
+        shown = true;
+        return 'Show';
+      }
+      return undefined;
+    });
+    const pushed = await cli(cliRepo(), 'push');
+    assert.equal(pushed.code, 0, pushed.out + pushed.err);
+    await waitFor('the notification', () => shown, 10_000);
+    await waitFor('Ada selected in the view', async () => (await testApi()).collaboratorSelection().includes('Ada'), 10_000);
+    await waitFor('their commit listed under Ada', async () => (await (await testApi()).collaboratorRows()).some((r) => /^\s+CLI: theirs2\.txt — /.test(r)), 10_000);
+    await vscode.commands.executeCommand('patchwork.sync', folder('shared'));
+    await waitForCounts(0, 0);
+    assert.equal(readFileSync(join(cliRepo(), 'ours2.txt'), 'utf8'), 'ours again\n');
+  });
+
   test('Invite Collaborator: a role pick, then a one-time ticket on the clipboard', async () => {
     prompts = await answer((p) => (p.kind === 'pick' ? p.items.find((i) => i.label === 'Reader') : undefined));
     const invite = (await vscode.commands.executeCommand('patchwork.invite', folder('shared'))) as { ticket: string; role: string } | undefined;
@@ -294,6 +315,15 @@ suite('Peer-to-peer: two peers syncing through the commands', () => {
     const toml = () => readFileSync(join(folder('shared').fsPath, '.patch', 'patchwork.toml'), 'utf8');
     assert.match(toml(), new RegExp(`peer_id = "${id}"[\\s\\S]*name = "carol"[\\s\\S]*role = "reader"`));
     await waitFor('carol in the view', async () => (await (await testApi()).collaboratorRows()).some((r) => /^\s*carol — …\w{8} · reader/.test(r)));
+    // carol is not there: pulling from her alone is one error message with "Show Log".
+    prompts = await answer((p) => (p.kind === 'pick' ? p.items.find((i) => i.label === 'carol') : undefined));
+    await vscode.commands.executeCommand('patchwork.pullFrom', folder('shared'));
+    await waitFor('the error message', () => prompts.some((p) => p.kind === 'message'));
+    const error = prompts.find((p) => p.kind === 'message');
+    assert.ok(error && error.kind === 'message');
+    assert.equal(error.severity, 'error');
+    assert.match(error.text, /^Cannot reach carol: it is offline or unreachable at its known addresses\./);
+    assert.deepEqual(error.actions, ['Show Log']);
     prompts = await answer((p) => {
       if (p.kind === 'pick') return p.items.find((i) => i.label === 'carol');
       if (p.kind === 'message' && p.modal) return 'Remove';
