@@ -22,8 +22,6 @@ export interface PeerTestView {
   readonly collaborators: readonly { peerId: string; name: string; role: string; online: boolean | undefined; lastSeen?: string; incomingCount: number }[];
   /** The SourceControl's status bar items (branch, sync, peer). */
   readonly statusBar: readonly { command: string; title: string; tooltip?: string }[];
-  /** Resolves after the next count of incoming/outgoing commits. */
-  whenCounted(): Promise<SyncCounts | undefined>;
 }
 
 export interface RepositoryApi {
@@ -55,6 +53,8 @@ export interface TestApi {
   collaboratorRows(): Promise<string[]>;
   /** What is selected in the Collaborators view (collaborator names). */
   collaboratorSelection(): string[];
+  /** The Collaborators view's element for a collaborator (what its context menu passes to commands). */
+  collaboratorNode(root: vscode.Uri, nameOrPeerId: string): unknown;
 }
 
 export interface PatchworkApi {

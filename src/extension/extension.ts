@@ -111,11 +111,16 @@ export function activate(context: vscode.ExtensionContext): PatchworkApi {
                 running: sync.running,
                 collaborators: sync.collaborators.map((c) => ({ peerId: c.peerId, name: c.name, role: c.role, online: c.online, lastSeen: c.lastSeen, incomingCount: c.incomingCount })),
                 statusBar: (scms.get(repo)?.sourceControl.statusBarCommands ?? []).map((c) => ({ command: c.command, title: c.title, tooltip: c.tooltip })),
-                whenCounted: () => new Promise((resolve) => void sync.onDidCount(resolve)),
               };
             },
             peerModuleLoadMs: () => peers.host.loadMs,
             collaboratorRows: () => peers.view.rows(),
+            collaboratorNode: (root, name) => {
+              const repo = manager.getRepository(root);
+              const sync = repo && peers.syncOf(repo);
+              const c = sync?.collaborator(name);
+              return sync && c ? peers.view.collaboratorNode(sync, c.peerId) : undefined;
+            },
             collaboratorSelection: () => peers.view.treeView.selection.map((n) => (n.kind === 'collaborator' ? n.sync.collaborator(n.peerId)?.name ?? n.peerId : n.kind)),
           },
   };

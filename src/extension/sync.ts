@@ -74,9 +74,6 @@ export class RepositorySync implements vscode.Disposable {
   readonly onDidChange = this._onDidChange.event;
   /** The sync item (and, when our peer is not the one serving, a peer item) for the status bar. */
   readonly contribution: StatusBarContribution;
-  /** Fires once per completed count (tests wait for it). */
-  private readonly _onDidCount = new vscode.EventEmitter<SyncCounts | undefined>();
-  readonly onDidCount = this._onDidCount.event;
 
   constructor(
     readonly repo: PatchworkRepository,
@@ -109,7 +106,6 @@ export class RepositorySync implements vscode.Disposable {
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.start()),
       this._onDidChange,
-      this._onDidCount,
     );
   }
 
@@ -249,7 +245,6 @@ export class RepositorySync implements vscode.Disposable {
       this._counts = counts;
       this.reach = reach;
       this.changed();
-      this._onDidCount.fire(counts);
     });
   }
 

@@ -133,6 +133,19 @@ suite('Peer-to-peer: two peers syncing through the commands', () => {
     await waitForCounts(0, 0);
   });
 
+  test('Push to / Pull from one collaborator from its row in the Collaborators view (the context actions)', async () => {
+    const node = (await testApi()).collaboratorNode(folder('shared'), 'Ada');
+    assert.ok(node);
+    const id = await commitIn(folder('shared').fsPath, { 'row.txt': 'pushed from the row\n' }, 'VS Code: row.txt');
+    const pushed = (await vscode.commands.executeCommand('patchwork.pushTo', node)) as { severity?: string; text: string } | undefined;
+    assert.equal(pushed?.text, 'Ada: main updated');
+    assert.equal(await headOf(cliRepo()), id);
+    await commitIn(cliRepo(), { 'row2.txt': 'pulled from the row\n' }, 'CLI: row2.txt');
+    await vscode.commands.executeCommand('patchwork.pullFrom', node);
+    assert.equal(readFileSync(join(folder('shared').fsPath, 'row2.txt'), 'utf8'), 'pulled from the row\n');
+    await waitForCounts(0, 0);
+  });
+
   test('auto-fetch (patchwork.autoFetch) updates the counts without a command', async () => {
     await commitIn(cliRepo(), { 'auto.txt': 'fetched in the background\n' }, 'CLI: auto.txt');
     await set('autoFetch', 1);
