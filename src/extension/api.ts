@@ -19,6 +19,8 @@ export interface PeerTestView {
   readonly onlineAt: number | undefined;
   readonly counts: SyncCounts | undefined;
   readonly running: string | undefined;
+  /** The last progress lines of transfers ("Ada: done 3 objects, 1.1 KiB"). */
+  readonly progress: readonly string[];
   readonly collaborators: readonly { peerId: string; name: string; role: string; online: boolean | undefined; lastSeen?: string; incomingCount: number }[];
   /** The SourceControl's status bar items (branch, sync, peer). */
   readonly statusBar: readonly { command: string; title: string; tooltip?: string }[];

@@ -109,6 +109,7 @@ export function activate(context: vscode.ExtensionContext): PatchworkApi {
                 onlineAt: sync.peer.onlineAt,
                 counts: sync.counts,
                 running: sync.running,
+                progress: [...sync.progressLines],
                 collaborators: sync.collaborators.map((c) => ({ peerId: c.peerId, name: c.name, role: c.role, online: c.online, lastSeen: c.lastSeen, incomingCount: c.incomingCount })),
                 statusBar: (scms.get(repo)?.sourceControl.statusBarCommands ?? []).map((c) => ({ command: c.command, title: c.title, tooltip: c.tooltip })),
               };

@@ -58,6 +58,8 @@ export class RepositorySync implements vscode.Disposable {
   private _counts: SyncCounts | undefined;
   private _problem: string | undefined;
   private _running: string | undefined;
+  /** The last progress lines a transfer reported (for the log and the tests). */
+  readonly progressLines: string[] = [];
   private countKey = '';
   private counting: Promise<void> | undefined;
   private countAgain = false;
@@ -347,7 +349,11 @@ export class RepositorySync implements vscode.Disposable {
               const now = Date.now();
               if (now - last < 100 && p.phase !== 'done') return;
               last = now;
-              progress.report({ message: progressLine(p, names) });
+              const line = progressLine(p, names);
+              this.progressLines.push(line);
+              if (this.progressLines.length > 20) this.progressLines.shift();
+              this.log.trace(`${operation}: ${line}`);
+              progress.report({ message: line });
             },
           };
           try {

@@ -117,6 +117,9 @@ suite('Peer-to-peer: two peers syncing through the commands', () => {
     const result = (await vscode.commands.executeCommand('patchwork.sync', folder('shared'))) as { pull: { text: string }; push?: { text: string } };
     assert.ok(result?.pull, JSON.stringify(prompts));
     assert.equal(readFileSync(join(folder('shared').fsPath, 'from-cli.txt'), 'utf8'), 'written by the CLI peer\n');
+    // The notification's progress: phases per peer, objects and bytes.
+    const progress = (await peer()).progress;
+    assert.ok(progress.some((l) => /^Ada: done \d+ objects?, [\d.]+ (B|KiB)$/.test(l)), progress.join('\n'));
     await waitForCounts(0, 0);
     await waitForItem('patchwork.sync', '$(sync)');
     assert.deepEqual(prompts.filter((p) => p.kind === 'message'), [], 'a plain sync raises no notification');
