@@ -4,6 +4,7 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { PatchworkError, errnoCode } from './errors';
 import { ObjectType, framedObjectId, isObjectId, objectHeader, objectId } from './hash';
 import { validateObject } from './objects';
+import { readFileFast, renameFast, writeFileFast } from './fsutil';
 
 export interface StoredObject {
   type: ObjectType;
@@ -75,7 +76,7 @@ export class LooseObjectStore implements ObjectStore {
     for (const t of type ? [type] : TYPES) {
       let raw: Buffer;
       try {
-        raw = await fsp.readFile(this.pathOf(id, t));
+        raw = await readFileFast(this.pathOf(id, t));
       } catch (e) {
         if (errnoCode(e) === 'ENOENT') continue;
         throw e;
@@ -110,14 +111,14 @@ export class LooseObjectStore implements ObjectStore {
     const dir = join(this.dir, TYPE_DIRS[type], id.slice(0, 2));
     const tmp = join(dir, `tmp-${process.pid}-${++this.tmpCounter}-${id.slice(2, 10)}`);
     try {
-      await fsp.writeFile(tmp, data, { mode: 0o444 });
+      await writeFileFast(tmp, data, { mode: 0o444 });
     } catch (e) {
       if (errnoCode(e) !== 'ENOENT') throw e;
       await fsp.mkdir(dir, { recursive: true });
-      await fsp.writeFile(tmp, data, { mode: 0o444 });
+      await writeFileFast(tmp, data, { mode: 0o444 });
     }
     try {
-      await fsp.rename(tmp, path);
+      await renameFast(tmp, path);
     } catch (e) {
       await fsp.rm(tmp, { force: true });
       throw e;

@@ -5,6 +5,7 @@ import { PatchworkError, errnoCode } from './errors';
 import { FileMode } from './objects';
 import { modeFromStats } from './index-file';
 import { pathComponentProblem } from './paths';
+import { readFileFast, renameFast, writeFileFast } from './fsutil';
 
 /** Reading and writing the work tree: ignore rules, the walk, safe file writes. */
 
@@ -158,7 +159,7 @@ export async function readWorktreeBlob(root: string, path: string, st: Stats): P
   // Small files in one blocking call; fsp.readFile costs four thread-pool round trips (open, fstat,
   // read, close), which is most of the time `add` spends on a typical source file.
   if (st.isFile() && st.size <= SYNC_READ_MAX) return { body: readFileSync(abs), mode };
-  return { body: await fsp.readFile(abs), mode };
+  return { body: await readFileFast(abs), mode };
 }
 
 /**
@@ -206,7 +207,7 @@ export async function writeWorktreeFile(root: string, path: string, mode: FileMo
   }
   await ensureParents(root, path, folders);
   const abs = join(root, path);
-  const existing = await fsp.lstat(abs).catch(() => undefined);
+  const existing = lstatOrUndefined(root, path);
   if (existing?.isDirectory()) {
     // A folder that holds nothing tracked any more (the caller removed tracked files first).
     await fsp.rmdir(abs).catch(() => {
@@ -216,13 +217,13 @@ export async function writeWorktreeFile(root: string, path: string, mode: FileMo
   const tmp = `${abs}.pw-tmp-${process.pid}-${++tmpCounter}`;
   try {
     if (mode === '120000') await fsp.symlink(body.toString(), tmp);
-    else await fsp.writeFile(tmp, body, { mode: mode === '100755' ? 0o755 : 0o644 });
-    await fsp.rename(tmp, abs);
+    else await writeFileFast(tmp, body, { mode: mode === '100755' ? 0o755 : 0o644 });
+    await renameFast(tmp, abs);
   } catch (e) {
     await fsp.rm(tmp, { force: true });
     throw e;
   }
-  return fsp.lstat(abs);
+  return lstatSync(abs);
 }
 
 /** Remove a tracked file and any folders it leaves empty (up to the work-tree root). */
