@@ -74,7 +74,13 @@ export interface WalkedFile {
  * Every non-ignored file and symlink under `start` (a repository-relative folder, '' for the root).
  * Symlinks are reported, never followed. Names that could not be stored are reported in `invalid`.
  */
-export function walkWorktree(root: string, rules: IgnoreRules, start = ''): { files: WalkedFile[]; invalid: string[] } {
+export function walkWorktree(
+  root: string,
+  rules: IgnoreRules,
+  start = '',
+  /** Called for each file instead of collecting them (status: each Stats dies young, which the GC likes). */
+  onFile?: (path: string, stats: Stats) => void,
+): { files: WalkedFile[]; invalid: string[] } {
   const files: WalkedFile[] = [];
   const invalid: string[] = [];
   // The rules in force while listing a folder: its ancestors' and its own, each with the length of
@@ -122,7 +128,9 @@ export function walkWorktree(root: string, rules: IgnoreRules, start = ''): { fi
         } catch {
           /* unreadable */
         }
-        if (stats) files.push({ path, stats }); // else: vanished while walking
+        if (!stats) continue; // vanished while walking
+        if (onFile) onFile(path, stats);
+        else files.push({ path, stats });
       }
     }
   };

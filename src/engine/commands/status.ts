@@ -74,24 +74,24 @@ export async function worktreeState(repo: Repository, ix: Index, specs?: readonl
   const walkedFiles: string[][] = [];
   let trackedSeen = 0;
   for (const start of starts) {
-    const st = start ? lstatOrUndefined(repo.root, start) : undefined;
-    const walked = !start || st?.isDirectory() ? walkWorktree(repo.root, rules, start) : { files: st ? [{ path: start, stats: st }] : [], invalid: [] };
-    state.unstorable.push(...walked.invalid);
     const paths: string[] = [];
     walkedFiles.push(paths);
-    for (const f of walked.files) {
+    const visit = (path: string, stats: Stats) => {
       if (dedupe) {
-        if (seen.has(f.path)) continue;
-        seen.add(f.path);
+        if (seen.has(path)) return;
+        seen.add(path);
       }
-      paths.push(f.path);
-      const e = ix.entries.get(f.path);
+      paths.push(path);
+      const e = ix.entries.get(path);
       // The common case, a file whose stat matches the index, is settled here without a promise.
       if (e) {
         trackedSeen++;
-        if (!(e.mtimeMs < racyBefore && statMatches(e, f.stats))) pending.push(check(e, f.stats));
-      } else if (!ix.conflicts.has(f.path) && (start === f.path ? !rules.isIgnored(f.path, false) : true)) state.untracked.push(f.path);
-    }
+        if (!(e.mtimeMs < racyBefore && statMatches(e, stats))) pending.push(check(e, stats));
+      } else if (!ix.conflicts.has(path) && (start === path ? !rules.isIgnored(path, false) : true)) state.untracked.push(path);
+    };
+    const st = start ? lstatOrUndefined(repo.root, start) : undefined;
+    if (!start || st?.isDirectory()) state.unstorable.push(...walkWorktree(repo.root, rules, start, visit).invalid);
+    else if (st) visit(start, st);
   }
   // Tracked files the walk did not visit: deleted, or inside an ignored folder.
   const tracked = specs ? entriesUnder(ix, specs) : ix.entries;
