@@ -126,33 +126,42 @@ export class Index {
       if (c.ours) all.push({ ...c.ours, path: c.path, stage: 2 });
       if (c.theirs) all.push({ ...c.theirs, path: c.path, stage: 3 });
     }
-    all.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.stage - b.stage));
-    const paths = all.map((e) => Buffer.from(e.path, 'utf8'));
+    const order = (a: IndexEntry, b: IndexEntry) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.stage - b.stage);
+    // Entries read from a file come in order and updates keep their place: sort only when needed.
+    let sorted = true;
+    for (let i = 1; i < all.length && sorted; i++) sorted = order(all[i - 1], all[i]) < 0;
+    if (!sorted) all.sort(order);
+    const pathLengths = all.map((e) => Buffer.byteLength(e.path, 'utf8'));
     const tree = this.treeId && !this.conflicts.size ? this.treeId : undefined;
-    const size = 12 + all.reduce((n, _e, i) => n + FIXED + paths[i].length, 0) + (tree ? TREE_EXT.length + ID_BYTES : 0);
-    const buf = Buffer.alloc(size);
+    const size = 12 + all.reduce((n, _e, i) => n + FIXED + pathLengths[i], 0) + (tree ? TREE_EXT.length + ID_BYTES : 0);
+    // One allocation with room for the checksum; paths are encoded straight into it.
+    const out = Buffer.alloc(size + 32);
+    const buf = out.subarray(0, size);
     MAGIC.copy(buf, 0);
     buf.writeUInt32BE(VERSION, 4);
     buf.writeUInt32BE(all.length, 8);
     let pos = 12;
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     all.forEach((e, i) => {
-      pos = buf.writeDoubleBE(e.ctimeMs, pos);
-      pos = buf.writeDoubleBE(e.mtimeMs, pos);
-      pos = buf.writeDoubleBE(e.dev, pos);
-      pos = buf.writeDoubleBE(e.ino, pos);
-      pos = buf.writeDoubleBE(e.size, pos);
-      pos = buf.writeUInt32BE(MODE_NUM[e.mode], pos);
-      pos = buf.writeUInt8(e.stage, pos);
-      pos = buf.writeUInt8(0, pos);
-      pos = buf.writeUInt16BE(paths[i].length, pos);
+      dv.setFloat64(pos, e.ctimeMs);
+      dv.setFloat64(pos + 8, e.mtimeMs);
+      dv.setFloat64(pos + 16, e.dev);
+      dv.setFloat64(pos + 24, e.ino);
+      dv.setFloat64(pos + 32, e.size);
+      dv.setUint32(pos + 40, MODE_NUM[e.mode]);
+      buf[pos + 44] = e.stage;
+      buf[pos + 45] = 0;
+      dv.setUint16(pos + 46, pathLengths[i]);
+      pos += 48;
       pos += buf.write(e.id, pos, 'hex');
-      pos += paths[i].copy(buf, pos);
+      pos += buf.write(e.path, pos, 'utf8');
     });
     if (tree) {
       pos += TREE_EXT.copy(buf, pos);
       buf.write(tree, pos, 'hex');
     }
-    return Buffer.concat([buf, checksum(buf)]);
+    checksum(buf).copy(out, size);
+    return out;
   }
 
   static parse(data: Buffer): Index {
