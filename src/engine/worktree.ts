@@ -209,13 +209,21 @@ let tmpCounter = 0;
  * Write one file or symlink atomically (temp + rename: a symlink in the way is replaced, not followed).
  * `folders`, shared across the writes of one operation, remembers parent folders already checked.
  */
-export async function writeWorktreeFile(root: string, path: string, mode: FileMode, body: Buffer, folders?: Set<string>): Promise<Stats> {
+export async function writeWorktreeFile(
+  root: string,
+  path: string,
+  mode: FileMode,
+  body: Buffer,
+  folders?: Set<string>,
+  /** The caller has just seen that no folder is at `path`. */
+  known: { noFolderInTheWay?: boolean } = {},
+): Promise<Stats> {
   for (const part of path.split('/')) {
     if (pathComponentProblem(part)) throw new PatchworkError('INVALID_PATH', `Refusing to write the unsafe path ${JSON.stringify(path)}.`);
   }
   await ensureParents(root, path, folders);
   const abs = join(root, path);
-  const existing = lstatOrUndefined(root, path);
+  const existing = known.noFolderInTheWay ? undefined : lstatOrUndefined(root, path);
   if (existing?.isDirectory()) {
     // A folder that holds nothing tracked any more (the caller removed tracked files first).
     await fsp.rmdir(abs).catch(() => {

@@ -40,6 +40,7 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
   if (force) for (const p of [...ix.entries.keys(), ...ix.conflicts.keys()]) paths.add(p);
   const writes: [string, FlatEntry][] = [];
   const deletes: string[] = [];
+  const notFolders = new Set<string>(); // write targets that were seen not to be folders
   const problems: { path: string; why: string }[] = [];
 
   for (const p of paths) {
@@ -70,7 +71,10 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
       }
     }
     if (b) {
-      if (!(same(e, b) && wt?.same)) writes.push([p, b]);
+      if (!(same(e, b) && wt?.same)) {
+        writes.push([p, b]);
+        if (!st?.isDirectory()) notFolders.add(p);
+      }
       else ix.set({ ...e!, ...statFields(st!) });
     } else if (e || a || ix.conflicts.has(p)) {
       if (e || ix.conflicts.has(p)) deletes.push(p);
@@ -106,10 +110,14 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
     ix.remove(p);
   }
   const folders = new Set<string>(); // parent folders already checked (or made) by writeWorktreeFile
+  // With nothing deleted (deletes prune emptied folders), what was checked above still holds: the
+  // parent folders are folders and no folder sits where a file goes, so writes need not look again.
+  const unchanged = deletes.length === 0;
+  if (unchanged) for (const [d, st] of parentStats) if (st?.isDirectory()) folders.add(d);
   await forEachLimit(writes, 8, async ([p, b]) => {
     // A checkout is a batch: one blocking read per blob beats four thread-pool round trips each.
     const body = repo.store.readSync ? repo.store.readSync(b.id, 'blob').body : await repo.readBlob(b.id);
-    const st = await writeWorktreeFile(repo.root, p, b.mode, body, folders);
+    const st = await writeWorktreeFile(repo.root, p, b.mode, body, folders, { noFolderInTheWay: unchanged && notFolders.has(p) });
     ix.set({ path: p, id: b.id, mode: b.mode, stage: 0, ...statFields(st) });
   });
   if (force) {
