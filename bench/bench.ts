@@ -79,6 +79,10 @@ const GIT_ENV = {
 // Defaults, spelled out so a user's configuration cannot change the comparison.
 const GIT_CONFIG = ['core.fsmonitor=false', 'core.untrackedCache=false', 'gc.auto=0', 'commit.gpgSign=false', 'init.defaultBranch=main', 'advice.detachedHead=false', 'core.autocrlf=false', 'core.preloadIndex=true'].flatMap((c) => ['-c', c]);
 
+// GNU time gives git's peak RSS; without it git's memory column stays empty.
+const TIME = '/usr/bin/time';
+const HAVE_TIME = existsSync(TIME);
+
 /** Run git commands in sequence, each under /usr/bin/time for its peak RSS; time is the sum of wall times. */
 function runGit(cwd: string, commands: string[][]): Measure & { stdout: string } {
   let ms = 0;
@@ -86,11 +90,14 @@ function runGit(cwd: string, commands: string[][]): Measure & { stdout: string }
   let stdout = '';
   for (const c of commands) {
     const t0 = performance.now();
-    const r = spawnSync('/usr/bin/time', ['-f', '@@rss %M', 'git', ...GIT_CONFIG, ...c], { cwd, env: GIT_ENV, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const argv = ['git', ...GIT_CONFIG, ...c];
+    const r = HAVE_TIME
+      ? spawnSync(TIME, ['-f', '@@rss %M', ...argv], { cwd, env: GIT_ENV, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
+      : spawnSync(argv[0]!, argv.slice(1), { cwd, env: GIT_ENV, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
     ms += performance.now() - t0;
     const m = /@@rss (\d+)/.exec(r.stderr ?? '');
-    if (r.status !== 0 || !m) throw new Error(`git ${c.join(' ')} failed in ${cwd}:\n${r.stderr}`);
-    rssKb = Math.max(rssKb, Number(m[1]));
+    if (r.status !== 0 || (HAVE_TIME && !m)) throw new Error(`git ${c.join(' ')} failed in ${cwd}:\n${r.stderr}`);
+    if (m) rssKb = Math.max(rssKb, Number(m[1]));
     stdout += r.stdout;
   }
   return { ms: [ms], rssKb, stdout };
@@ -564,6 +571,7 @@ async function main(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
   log(`Patchwork benchmarks${quick ? ' — QUICK mode: smaller corpus and fewer runs, figures are indicative only' : ''}`);
   log(machine());
+  if (!HAVE_TIME) notes.push(`${TIME} is missing (GNU time): git's peak memory is not measured.`);
   const corpus = syntheticCorpus(spec, log);
   if (wanted('corpus')) corpusRows(corpus, spec.name, quick ? `${spec.files / 1000}k-file corpus` : '20k-file corpus', true);
   if (wanted('log')) historyRows();
