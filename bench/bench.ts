@@ -1,4 +1,5 @@
-// `npm run bench [-- --quick] [-- --runs N] [-- --only corpus,log,real,p2p] [-- --tools patchwork,git] [-- --no-p2p] [-- --out file.md]`
+// `npm run bench [-- --quick] [-- --runs N] [-- --only corpus,log,real,p2p] [-- --tools patchwork,git] [-- --no-p2p] [-- --out file.md] [-- --keep]`
+// (--keep leaves the work copies under bench/.corpus/work/ for a look afterwards)
 //
 // Patchwork against the git CLI and isomorphic-git on the same corpus, in the same run. Every
 // measured operation runs in its own child process (so its peak RSS is its own) and the tools
@@ -613,6 +614,8 @@ async function main(): Promise<void> {
   console.log(header);
   const out = option('out');
   if (out) writeFileSync(out, header + '\n');
+  // The work copies (several GB for the full corpus) are made afresh by every run; the corpus stays.
+  if (!flag('keep')) rmSync(WORK, { recursive: true, force: true });
 }
 
 main().catch((e: unknown) => {
