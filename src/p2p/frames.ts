@@ -87,6 +87,7 @@ export class FrameChannel {
   private waiter: Waiter | null = null;
   private drainWaiters = new Set<() => void>();
   private paused = false;
+  private resuming = false;
   private streamClosed = false;
   private closeError: P2PError | null = null;
   private failure: P2PError | null = null;
@@ -360,7 +361,7 @@ export class FrameChannel {
 
   /** Pause the libp2p stream while too much waits unread, unless a reader needs more than that. */
   private updateFlow(): void {
-    if (this.failure !== null || this.streamClosed) return;
+    if (this.failure !== null || this.streamClosed || this.resuming) return;
     const readerNeedsMore = this.waiter !== null && this.waiter.need > this.buffered;
     const shouldPause = this.buffered >= this.highWaterMark && !readerNeedsMore;
     if (shouldPause && !this.paused) {
@@ -375,13 +376,24 @@ export class FrameChannel {
     }
   }
 
+  /**
+   * `stream.resume()` first delivers what libp2p buffered while paused (our 'message' handler runs
+   * inside it) and only then re-opens the Yamux window. Pausing from inside that delivery would be
+   * undone by the window update that follows (the muxer keeps granting window while libp2p keeps
+   * buffering, until it resets the stream for exceeding maxReadBufferLength). So no pause decision is
+   * taken during the call; it is taken right after, when a pause sticks.
+   */
   private tryResume(): void {
     this.paused = false;
+    this.resuming = true;
     try {
       this.stream.resume();
     } catch {
       // readable end closed; sourceExhausted() will report the end
+    } finally {
+      this.resuming = false;
     }
+    this.updateFlow();
   }
 
   // ---------------------------------------------------------------- writing
