@@ -25,7 +25,7 @@ export { add } from './commands/add';
 export type { AddResult } from './commands/add';
 export { commit, normalizeMessage, readMergeHeads } from './commands/commit';
 export type { CommitResult, CommitOptions } from './commands/commit';
-export { status, worktreeState, diffTrees, stagedChanges, entriesUnder } from './commands/status';
+export { status, worktreeState, diffTrees, stagedChanges, entriesUnder, applyRefreshedStats } from './commands/status';
 export type { StatusResult } from './commands/status';
 export { checkout, switchTree } from './commands/checkout';
 export type { CheckoutResult } from './commands/checkout';

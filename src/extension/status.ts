@@ -13,6 +13,7 @@ import {
   IndexEntry,
   Repository,
   StatusResult,
+  applyRefreshedStats,
   diffTrees,
   isPatchworkError,
   listTags,
@@ -104,15 +105,7 @@ async function storeStatCache(repo: Repository, refreshed: IndexEntry[], stamp: 
     return await repo.withLock('status', async () => {
       if ((await repoStamp(repo)) !== stamp) return stamp;
       const ix = (await repo.readIndex()).clone();
-      let changed = false;
-      for (const r of refreshed) {
-        const cur = ix.entries.get(r.path);
-        if (cur && cur.id === r.id && cur.mode === r.mode) {
-          ix.entries.set(r.path, r);
-          changed = true;
-        }
-      }
-      if (!changed) return stamp;
+      if (!applyRefreshedStats(ix, refreshed)) return stamp;
       await repo.writeIndex(ix);
       return repoStamp(repo);
     });

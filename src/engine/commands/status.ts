@@ -183,16 +183,24 @@ async function refreshStatCache(repo: Repository, refreshed: IndexEntry[]): Prom
   }
   try {
     const ix = (await repo.readIndex()).clone();
-    let changed = false;
-    for (const r of refreshed) {
-      const cur = ix.entries.get(r.path);
-      if (cur && cur.id === r.id && cur.mode === r.mode) {
-        ix.entries.set(r.path, r);
-        changed = true;
-      }
-    }
-    if (changed) await repo.writeIndex(ix);
+    if (applyRefreshedStats(ix, refreshed)) await repo.writeIndex(ix);
   } finally {
     await release();
   }
+}
+
+/**
+ * Put fresh stat data into the index for entries whose content is still what was hashed (the file
+ * may have been re-staged meanwhile). True when anything changed.
+ */
+export function applyRefreshedStats(ix: Index, refreshed: IndexEntry[]): boolean {
+  let changed = false;
+  for (const r of refreshed) {
+    const cur = ix.entries.get(r.path);
+    if (cur && cur.id === r.id && cur.mode === r.mode) {
+      ix.entries.set(r.path, r);
+      changed = true;
+    }
+  }
+  return changed;
 }
