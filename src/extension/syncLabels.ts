@@ -3,6 +3,7 @@
  * per collaborator, progress lines, and what a pull, push or sync did. Pure (the node tests check
  * them); the data comes from peer-host.ts as plain objects.
  */
+import { deliveredReasonText } from '../p2p/wording';
 import type { Outcome, PlainError, PullSummary, PushSummary, SyncProgress } from './peer-host';
 
 /** What the extension knows about its peer (see peer.ts). */
@@ -220,13 +221,7 @@ export function pushReport(list: Outcome<PushSummary>[], named = false): Report 
         break;
       case 'delivered': {
         severity ??= 'info';
-        const why = {
-          diverged: `${b} has diverged`,
-          dirty: `${o.name} has uncommitted changes`,
-          'not-current': `${b} is not ${o.name}'s current branch`,
-          'no-branch': `you have no branch ${b}`,
-          busy: `${o.name}'s repository was busy`,
-        }[r.reason ?? 'not-current'];
+        const why = deliveredReasonText(r.reason, b, o.name);
         parts.push(`Delivered to ${o.name}; waiting for ${o.name} to merge (${why}).`);
         break;
       }

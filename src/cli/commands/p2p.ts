@@ -1,6 +1,7 @@
 import type { Repository } from '../../engine';
 import type * as P2P from '../../p2p/index.js';
 import { CliCommand, CliContext, UsageError, bold, dim, green, red, str, yellow } from '../cli';
+import { deliveredReasonText } from '../../p2p/wording.js';
 
 /**
  * Peer-to-peer commands: id, collaborators, invite, clone, fetch, pull, push, start, peers.
@@ -145,13 +146,7 @@ function pushLine(ctx: CliContext, r: P2P.PushResult): string {
     case 'ahead':
       return `delivered${sent}; ${r.name}'s ${b} already has newer commits: pull first`;
     case 'delivered': {
-      const why = {
-        diverged: `${b} has diverged`,
-        dirty: `${r.name} has uncommitted changes`,
-        'not-current': `${b} is not ${r.name}'s current branch`,
-        'no-branch': `you have no branch ${b}`,
-        busy: `${r.name}'s repository was busy`,
-      }[r.reason ?? 'not-current'];
+      const why = deliveredReasonText(r.reason, b, r.name);
       return `${yellow(ctx.color, `delivered; waiting for ${r.name} to merge`)}${sent} (${why})`;
     }
   }
