@@ -53,6 +53,9 @@ interface RefreshRequest {
   paths: Set<string>;
 }
 
+/** How long after opening a repository its file watcher is assumed to be running. */
+const WATCHER_SETTLE_MS = 2_000;
+
 export class PatchworkRepository implements vscode.Disposable {
   readonly rootUri: vscode.Uri;
   readonly stats: RefreshStats = { full: 0, partial: 0, skipped: 0, lastFullMs: 0, lastPartialMs: 0 };
@@ -61,6 +64,7 @@ export class PatchworkRepository implements vscode.Disposable {
   private pending: RefreshRequest | undefined;
   private draining: Promise<void> | undefined;
   private disposed = false;
+  private settleTimer: NodeJS.Timeout | undefined;
   private readonly watcher: RepositoryWatcher;
   private readonly _onDidChangeState = new vscode.EventEmitter<StatusSnapshot>();
   private readonly _onDidRunOperation = new vscode.EventEmitter<OperationEvent>();
@@ -85,6 +89,11 @@ export class PatchworkRepository implements vscode.Disposable {
       repo.dispose();
       throw e;
     }
+    // VS Code's file watcher starts asynchronously and says nothing when it is ready: an edit made in
+    // that window is never reported. One more full refresh once it has surely started catches it.
+    repo.settleTimer = setTimeout(() => {
+      if (!repo.disposed) repo.refresh().catch((e) => logError(repo.log, 'refresh', e));
+    }, WATCHER_SETTLE_MS);
     return repo;
   }
 
@@ -257,6 +266,7 @@ export class PatchworkRepository implements vscode.Disposable {
 
   dispose(): void {
     this.disposed = true;
+    clearTimeout(this.settleTimer);
     this.watcher.dispose();
     this._onDidChangeState.dispose();
     this._onDidRunOperation.dispose();

@@ -31,6 +31,9 @@ suite('Commit', () => {
     write('alpha', 'unstaged.txt', 'left alone\n');
     await vscode.commands.executeCommand('patchwork.stage', file('alpha', 'README.md'));
     alpha.sourceControl.inputBox.value = 'Update the README';
+    // A value set from the extension host goes to the window and comes back; let that round trip end
+    // (as it has when a user types), or its echo can land after the commit cleared the box.
+    await new Promise((r) => setTimeout(r, 300));
     const accept = alpha.sourceControl.acceptInputCommand!;
     await vscode.commands.executeCommand(accept.command, ...(accept.arguments ?? []));
     assert.equal(await headSummary(), 'Update the README');

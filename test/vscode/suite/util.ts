@@ -25,7 +25,7 @@ export async function testApi(): Promise<TestApi> {
   return t;
 }
 
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await condition())) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
