@@ -48,7 +48,7 @@ suite('Settings', () => {
     await set('enabled', false);
     await waitFor('no repositories', () => a.repositories.length === 0);
     await set('enabled', true);
-    await waitFor('alpha reopened', () => !!a.getRepository(folder('alpha')));
-    assert.ok(a.getRepository(folder('beta')));
+    // Repositories open one after another: wait for both rather than assume the order.
+    await waitFor('alpha and beta reopened', () => !!a.getRepository(folder('alpha')) && !!a.getRepository(folder('beta')));
   });
 });
