@@ -5,6 +5,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import { Repository, encodeCommit, isPatchworkError, objectId, type ObjectType } from '../src/engine';
 import {
   CLONE_PROTOCOL,
@@ -28,13 +29,17 @@ fixedEnv();
 
 const CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3 };
 
-/** One wire record: type, id, length, body (see src/p2p/pack.ts). */
-function record(type: ObjectType, id: string, body: Buffer, claimedLength = body.length): Buffer {
+/**
+ * One wire record: type, id, length, data (see src/p2p/pack.ts), where data is the object as stored
+ * (zlib of `<type> <size>\0<body>`). With `claimedLength`, `body` goes out as it is under that length.
+ */
+function record(type: ObjectType, id: string, body: Buffer, claimedLength?: number): Buffer {
+  const data = claimedLength === undefined ? deflateSync(Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body])) : body;
   const h = Buffer.alloc(37);
   h[0] = CODES[type];
   h.write(id, 1, 32, 'hex');
-  h.writeUInt32BE(claimedLength, 33);
-  return Buffer.concat([h, body]);
+  h.writeUInt32BE(claimedLength ?? data.length, 33);
+  return Buffer.concat([h, data]);
 }
 
 interface Objects {
@@ -147,6 +152,7 @@ test('a tree entry named ".." (or ".patch") is rejected while parsing', DEADLINE
     });
     const { error } = await victimOf(target);
     assert.equal(code(error), 'CORRUPT_OBJECT', `tree entry ${JSON.stringify(name)}`);
+    assert.match((error as Error).message, /A peer sent a bad object [0-9a-f]{12}: .*(name|entry)/, `tree entry ${JSON.stringify(name)}`);
   }
 });
 

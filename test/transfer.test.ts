@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { Quarantine, Repository, fsck, negotiationHaves, objectsToSend, objectId } from '../src/engine';
 import { fixedEnv, ok, snapshot, tmp, write } from './helpers';
 
@@ -18,13 +20,18 @@ async function history(n: number): Promise<string> {
   return dir;
 }
 
+/** An object as a store holds it and the wire carries it: zlib of `<type> <size>\0<body>`. */
+function stored(type: string, body: Buffer, size = body.length): Buffer {
+  return deflateSync(Buffer.concat([Buffer.from(`${type} ${size}\0`), body]));
+}
+
 async function transfer(from: Repository, to: Repository, wants: string[]) {
   const haves = await negotiationHaves(to, [(await to.headCommit())!].filter(Boolean));
   const q = await Quarantine.create(to);
   const sent: string[] = [];
   for await (const o of objectsToSend(from, wants, haves)) {
     sent.push(o.type);
-    await q.receive(o.type, o.id, o.body);
+    await q.receive(o.type, o.id, o.data);
   }
   await q.checkConnected(wants);
   await q.accept();
@@ -85,18 +92,27 @@ test('the quarantine rejects a wrong hash, a bad tree and a missing object, leav
 
   const q1 = await Quarantine.create(repo);
   const body = Buffer.from('hello\n');
-  await assert.rejects(q1.receive('blob', objectId('blob', Buffer.from('other')), body), /does not match its id/);
+  await assert.rejects(q1.receive('blob', objectId('blob', Buffer.from('other')), stored('blob', body)), /does not match its id/);
   const evil = Buffer.concat([Buffer.from('100644 ../x\0'), Buffer.alloc(32)]);
-  await assert.rejects(q1.receive('tree', objectId('tree', evil), evil), (e: { code?: string }) => e.code === 'CORRUPT_OBJECT');
+  await assert.rejects(q1.receive('tree', objectId('tree', evil), stored('tree', evil)), (e: { code?: string }) => e.code === 'CORRUPT_OBJECT');
+  await assert.rejects(q1.receive('blob', objectId('blob', body), Buffer.from('not zlib at all')), /does not inflate/);
+  // The id matches the bytes, but the header lies about the size, or names another type.
+  const lie = stored('blob', body, 99);
+  await assert.rejects(q1.receive('blob', createHash('sha256').update(inflateSync(lie)).digest('hex'), lie), /header/);
+  await assert.rejects(q1.receive('tree', objectId('blob', body), stored('blob', body)), /header/);
+  // A zip bomb: 300 MiB of zeros in a few hundred KiB stops inflating at the 256 MiB limit.
+  const bomb = deflateSync(Buffer.concat([Buffer.from('blob 314572800\0'), Buffer.alloc(300 * 1024 * 1024)]), { level: 9 });
+  assert.ok(bomb.length < 1024 * 1024);
+  await assert.rejects(q1.receive('blob', 'ab'.repeat(32), bomb), /larger than/);
   await q1.discard();
   assert.deepEqual(snapshot(b), before);
 
   const q2 = await Quarantine.create(repo);
   const blobId = objectId('blob', body);
   const tree = Buffer.concat([Buffer.from('100644 f\0'), Buffer.from(blobId, 'hex')]);
-  await q2.receive('tree', objectId('tree', tree), tree);
+  await q2.receive('tree', objectId('tree', tree), stored('tree', tree));
   const commit = Buffer.from(`tree ${objectId('tree', tree)}\nauthor M <m> 1 +0000\ncommitter M <m> 1 +0000\n\nno blob\n`);
-  await q2.receive('commit', objectId('commit', commit), commit);
+  await q2.receive('commit', objectId('commit', commit), stored('commit', commit));
   await assert.rejects(q2.checkConnected([objectId('commit', commit)]), (e: { code?: string }) => e.code === 'MISSING_OBJECT');
   await q2.discard();
   assert.deepEqual(snapshot(b), before);

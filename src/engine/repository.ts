@@ -9,7 +9,7 @@ import { Index, readIndexFile, writeIndexFile } from './index-file';
 import { acquireLock } from './lock';
 import { Commit, FileMode, Signature, TreeEntry, decodeCommit, decodeTree, encodeCommit, encodeTree } from './objects';
 import { Head, Refs } from './refs';
-import { LooseObjectStore, ObjectStore, TYPE_DIRS } from './store';
+import { DiskObjectStore, ObjectStore, TYPE_DIRS } from './store';
 
 export const PATCH_DIR = '.patch';
 
@@ -51,7 +51,7 @@ export class Repository {
     readonly options: OpenOptions = {},
   ) {
     this.patchDir = join(root, PATCH_DIR);
-    this.store = new LooseObjectStore(join(this.patchDir, 'objects'));
+    this.store = new DiskObjectStore(join(this.patchDir, 'objects'));
     this.refs = new Refs(this.patchDir);
   }
 

@@ -1,10 +1,11 @@
-import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import { existsSync, promises as fsp, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { PatchworkError, errnoCode } from './errors';
 import { ObjectType, framedObjectId, isObjectId, objectHeader, objectId } from './hash';
 import { validateObject } from './objects';
 import { readFileFast, renameFast, writeFileFast } from './fsutil';
+import { Pack, PackEntry, isGone } from './pack';
 
 export interface StoredObject {
   type: ObjectType;
@@ -25,6 +26,11 @@ export interface ObjectStore {
    * four thread-pool round trips (log of 1,000 commits: ~4x faster).
    */
   readSync?(id: string, type: ObjectType): StoredObject;
+  /**
+   * The object as stored (zlib of `<type> <size>\0<body>`, a loose file's bytes), not inflated and
+   * not verified: for sending to a peer, which verifies everything it receives.
+   */
+  readData(id: string, type: ObjectType): Promise<Buffer>;
   /** Stores a body; returns its id. Never rewrites an existing object. */
   write(type: ObjectType, body: Buffer): Promise<string>;
   /** Every stored id with its type (for fsck and prefix lookup). */
@@ -46,20 +52,119 @@ export function missingObject(id: string, type?: ObjectType): PatchworkError {
 }
 
 /**
- * Loose objects under `.patch/objects/{blobs,trees,commits}/ab/cdef…`, each zlib-deflated
- * `<type> <size>\0<body>` (git's loose encoding), written once via temp file + rename and
- * verified by re-hashing on every read.
+ * The object store on disk, under `.patch/objects/`:
+ * - loose objects in `{blobs,trees,commits}/ab/cdef…`, each zlib-deflated `<type> <size>\0<body>`
+ *   (git's loose encoding), written once via temp file + rename: what `add` and `commit` write;
+ * - pack files in `packs/` (see pack.ts): what arrives from peers in bulk, and what `gc` makes.
+ * Every read inflates and re-hashes the object, wherever it comes from.
+ *
+ * Another process (the CLI, the extension's peer) may add or replace packs at any time, so a lookup
+ * that misses re-reads the packs folder when it changed since the last look.
  */
-export class LooseObjectStore implements ObjectStore {
+export class DiskObjectStore implements ObjectStore {
   private tmpCounter = 0;
+  private packs: Pack[] = [];
+  /** mtime of the packs folder at the last scan (-1: no folder), and when that scan ran. */
+  private packsMtime: number | undefined;
+  private packsScanned = 0;
+
   constructor(readonly dir: string) {}
+
+  get packsDir(): string {
+    return join(this.dir, 'packs');
+  }
 
   pathOf(id: string, type: ObjectType): string {
     return join(this.dir, TYPE_DIRS[type], id.slice(0, 2), id.slice(2));
   }
 
+  /**
+   * Re-read the packs folder if it may have changed since the last scan; true if the set of packs
+   * changed. One stat when nothing happened. A folder modified within a second of the last scan is
+   * read again even when its mtime looks the same: file-system timestamps are coarser than the time
+   * between two renames.
+   */
+  refreshPacks(): boolean {
+    let mtime: number;
+    try {
+      mtime = statSync(this.packsDir).mtimeMs;
+    } catch {
+      mtime = -1;
+    }
+    if (mtime === this.packsMtime && this.packsScanned - mtime > 1000) return false;
+    this.packsMtime = mtime;
+    this.packsScanned = Date.now();
+    const names = mtime < 0 ? [] : readdirSync(this.packsDir).filter((n) => /^pack-[0-9a-f]{64}\.idx$/.test(n)).sort();
+    const known = new Map(this.packs.map((p) => [p.packPath, p]));
+    const next: Pack[] = [];
+    for (const name of names) {
+      const idxPath = join(this.packsDir, name);
+      const old = known.get(idxPath.replace(/\.idx$/, '.pack'));
+      if (old) {
+        known.delete(old.packPath);
+        next.push(old);
+        continue;
+      }
+      try {
+        next.push(Pack.loadSync(idxPath));
+      } catch (e) {
+        if (!isGone(e)) throw e;
+      }
+    }
+    const changed = known.size > 0 || next.length !== this.packs.length;
+    // Packs that went away (replaced by `gc`) are closed a little later: a read may still be using one.
+    if (known.size) setTimeout(() => known.forEach((p) => p.close()), 10_000).unref();
+    this.packs = next;
+    return changed;
+  }
+
+  /** The pack holding `id`, from the packs known now (no I/O after the first scan). */
+  private inPack(id: string, type?: ObjectType): { pack: Pack; entry: PackEntry } | undefined {
+    if (this.packsMtime === undefined) this.refreshPacks();
+    for (const pack of this.packs) {
+      const entry = pack.entry(id, type);
+      if (entry) return { pack, entry };
+    }
+    return undefined;
+  }
+
+  /** Find `id` in a pack, looking at the packs folder again if it changed. */
+  private locate(id: string, type?: ObjectType): { pack: Pack; entry: PackEntry } | undefined {
+    return this.inPack(id, type) ?? (this.refreshPacks() ? this.inPack(id, type) : undefined);
+  }
+
+  /** Read from a pack; a pack removed under us (by `gc`) sends the caller to look again. */
+  private async packData(id: string, type?: ObjectType): Promise<{ data: Buffer; type: ObjectType } | undefined> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const hit = attempt === 0 ? this.inPack(id, type) : this.locate(id, type);
+      if (!hit) return undefined;
+      try {
+        return { data: await hit.pack.readData(id, hit.entry), type: hit.entry.type };
+      } catch (e) {
+        if (!isGone(e)) throw e;
+        this.packsMtime = undefined;
+      }
+    }
+    return undefined;
+  }
+
+  private packDataSync(id: string, type: ObjectType): Buffer | undefined {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const hit = attempt === 0 ? this.inPack(id, type) : this.locate(id, type);
+      if (!hit) return undefined;
+      try {
+        return hit.pack.readDataSync(id, hit.entry);
+      } catch (e) {
+        if (!isGone(e)) throw e;
+        this.packsMtime = undefined;
+      }
+    }
+    return undefined;
+  }
+
   async has(id: string, type?: ObjectType): Promise<boolean> {
     if (!isObjectId(id)) return false;
+    if (this.inPack(id, type)) return true;
     for (const t of type ? [type] : TYPES) {
       try {
         await fsp.access(this.pathOf(id, t));
@@ -68,11 +173,13 @@ export class LooseObjectStore implements ObjectStore {
         /* try next */
       }
     }
-    return false;
+    return this.refreshPacks() && this.inPack(id, type) !== undefined;
   }
 
   async read(id: string, type?: ObjectType): Promise<StoredObject> {
     if (!isObjectId(id)) throw missingObject(id, type);
+    const packed = await this.packData(id, type);
+    if (packed) return decodeLoose(packed.data, id, packed.type);
     for (const t of type ? [type] : TYPES) {
       let raw: Buffer;
       try {
@@ -83,28 +190,53 @@ export class LooseObjectStore implements ObjectStore {
       }
       return decodeLoose(raw, id, t);
     }
+    const late = this.refreshPacks() ? await this.packData(id, type) : undefined;
+    if (late) return decodeLoose(late.data, id, late.type);
     throw missingObject(id, type);
   }
 
   readSync(id: string, type: ObjectType): StoredObject {
     if (!isObjectId(id)) throw missingObject(id, type);
+    const packed = this.packDataSync(id, type);
+    if (packed) return decodeLoose(packed, id, type);
     let raw: Buffer;
     try {
       raw = readFileSync(this.pathOf(id, type));
     } catch (e) {
-      if (errnoCode(e) === 'ENOENT') throw missingObject(id, type);
-      throw e;
+      if (errnoCode(e) !== 'ENOENT') throw e;
+      const late = this.refreshPacks() ? this.packDataSync(id, type) : undefined;
+      if (late) return decodeLoose(late, id, type);
+      throw missingObject(id, type);
     }
     return decodeLoose(raw, id, type);
   }
 
+  async readData(id: string, type: ObjectType): Promise<Buffer> {
+    if (!isObjectId(id)) throw missingObject(id, type);
+    const packed = await this.packData(id, type);
+    if (packed) return packed.data;
+    try {
+      return await readFileFast(this.pathOf(id, type));
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') throw e;
+    }
+    const late = this.refreshPacks() ? await this.packData(id, type) : undefined;
+    if (late) return late.data;
+    throw missingObject(id, type);
+  }
+
   async write(type: ObjectType, body: Buffer): Promise<string> {
     const id = objectId(type, body);
-    const path = this.pathOf(id, type);
     // Content-addressed: an existing object is never rewritten. (A blocking check: one stat, where
     // fsp.access costs a thread-pool round trip per object, 20,000 of them in a first `add`.)
-    if (existsSync(path)) return id;
-    const data = deflateSync(Buffer.concat([objectHeader(type, body.length), body]), { level: 1 });
+    if (existsSync(this.pathOf(id, type)) || this.inPack(id, type)) return id;
+    await this.writeData(type, id, deflateSync(Buffer.concat([objectHeader(type, body.length), body]), { level: 1 }));
+    return id;
+  }
+
+  /** Store already-verified data (a loose file's bytes) as the loose object `id`. */
+  async writeData(type: ObjectType, id: string, data: Buffer): Promise<void> {
+    const path = this.pathOf(id, type);
     // The temporary file lives in the object's own fan-out folder, as git's tmp_obj_* do: a rename
     // within one folder takes only that folder's lock, while a rename across folders takes the
     // file system's rename lock, which serialises every parallel write of a big `add`.
@@ -123,15 +255,18 @@ export class LooseObjectStore implements ObjectStore {
       await fsp.rm(tmp, { force: true });
       throw e;
     }
-    return id;
   }
 
   async findByPrefix(prefix: string, type: ObjectType): Promise<string[]> {
     const names = await fsp.readdir(join(this.dir, TYPE_DIRS[type], prefix.slice(0, 2))).catch(() => [] as string[]);
-    return names.map((n) => prefix.slice(0, 2) + n).filter((id) => isObjectId(id) && id.startsWith(prefix));
+    const ids = new Set(names.map((n) => prefix.slice(0, 2) + n).filter((id) => isObjectId(id) && id.startsWith(prefix)));
+    this.refreshPacks();
+    for (const pack of this.packs) for (const id of pack.findByPrefix(prefix, type)) ids.add(id);
+    return [...ids];
   }
 
-  async *list(type?: ObjectType): AsyncIterable<{ id: string; type: ObjectType }> {
+  /** Loose objects only (what `gc` packs). */
+  async *listLoose(type?: ObjectType): AsyncIterable<{ id: string; type: ObjectType }> {
     for (const t of type ? [type] : TYPES) {
       let fans: string[];
       try {
@@ -154,6 +289,27 @@ export class LooseObjectStore implements ObjectStore {
       }
     }
   }
+
+  /** The packs as of now. */
+  currentPacks(): readonly Pack[] {
+    this.refreshPacks();
+    return this.packs;
+  }
+
+  async *list(type?: ObjectType): AsyncIterable<{ id: string; type: ObjectType }> {
+    const seen = new Set<string>();
+    for await (const o of this.listLoose(type)) {
+      seen.add(o.id);
+      yield o;
+    }
+    for (const pack of this.currentPacks()) {
+      for (const o of pack.entries(type)) {
+        if (seen.has(o.id)) continue;
+        seen.add(o.id);
+        yield { id: o.id, type: o.type };
+      }
+    }
+  }
 }
 
 /** Inflate, check the header, re-hash and strictly parse one loose object. */
@@ -164,18 +320,23 @@ export function decodeLoose(raw: Buffer, id: string, expected: ObjectType): Stor
   } catch {
     throw corruptObject(id, 'it does not inflate');
   }
+  return { type: expected, body: decodeFramed(framed, id, expected) };
+}
+
+/** Check an inflated `<type> <size>\0<body>` against its id and type, parse it strictly, return the body. */
+export function decodeFramed(framed: Buffer, id: string, expected: ObjectType): Buffer {
   if (framedObjectId(framed) !== id) throw corruptObject(id, 'its content does not match its id');
   const nul = framed.indexOf(0);
-  const header = nul > 0 ? framed.toString('latin1', 0, nul) : '';
+  const header = nul > 0 ? framed.toString('latin1', 0, Math.min(nul, 32)) : '';
   const m = /^(blob|tree|commit) (\d+)$/.exec(header);
   if (!m || m[1] !== expected || Number(m[2]) !== framed.length - nul - 1) {
     throw corruptObject(id, `its header is not "${expected} <size>"`);
   }
   const body = framed.subarray(nul + 1);
   validateObject(expected, body, id);
-  return { type: expected, body };
+  return body;
 }
 
 function corruptObject(id: string, why: string): PatchworkError {
-  return new PatchworkError('CORRUPT_OBJECT', `Object ${id.slice(0, 12)} is corrupt: ${why}.`, 'Run `patchwork fsck` to list every damaged object.', { id });
+  return new PatchworkError('CORRUPT_OBJECT', `Object ${id.slice(0, 12)} is corrupt: ${why}.`, 'Run `patchwork fsck` to list every damaged object.', { id, problem: why });
 }

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { PatchworkError } from './errors';
-import { ObjectType, isObjectId, objectId } from './hash';
-import { Commit, decodeCommit, decodeTree, validateObject } from './objects';
+import { inflateSync } from 'node:zlib';
+import { PatchworkError, isPatchworkError } from './errors';
+import { ObjectType, isObjectId } from './hash';
+import { Commit, decodeCommit, decodeTree } from './objects';
 import { processAlive } from './lock';
+import { PackWriter } from './pack';
 import { Repository } from './repository';
-import { LooseObjectStore, ObjectStore, StoredObject, TYPE_DIRS, missingObject } from './store';
+import { DiskObjectStore, decodeFramed, decodeLoose, missingObject } from './store';
 
 /**
  * What the p2p layer needs from the engine to move history between repositories, without knowing
@@ -17,6 +19,15 @@ import { LooseObjectStore, ObjectStore, StoredObject, TYPE_DIRS, missingObject }
 /** Largest object accepted from a peer (a blob of 256 MiB; trees and commits are far smaller). */
 export const MAX_INCOMING_OBJECT = 256 * 1024 * 1024;
 export const MAX_INCOMING_TREE_OR_COMMIT = 16 * 1024 * 1024;
+/** Largest stored (deflated) form accepted for an object of the largest size: deflate can grow data a little. */
+export function maxIncomingData(type: ObjectType): number {
+  const max = type === 'blob' ? MAX_INCOMING_OBJECT : MAX_INCOMING_TREE_OR_COMMIT;
+  return max + Math.ceil(max / 1000) + 1024;
+}
+/** A transfer with fewer objects than this is stored as loose objects, a bigger one as a pack (git's unpackLimit). */
+export const UNPACK_LIMIT = 100;
+/** Objects read ahead, in parallel, while sending. */
+const READ_AHEAD = 32;
 
 /**
  * A bounded sample of local history for negotiation: every tip, the first `dense` commits below each
@@ -49,7 +60,8 @@ export async function negotiationHaves(repo: Repository, tips: string[], limit =
 export interface OutgoingObject {
   type: ObjectType;
   id: string;
-  body: Buffer;
+  /** The object as stored (zlib of `<type> <size>\0<body>`): sent as it is, verified by the receiver. */
+  data: Buffer;
 }
 
 /**
@@ -98,60 +110,54 @@ export async function* objectsToSend(repo: Repository, wants: string[], haves: s
 
   for (const id of commits) {
     signal?.throwIfAborted();
-    yield { type: 'commit', id, body: (await repo.store.read(id, 'commit')).body };
+    yield { type: 'commit', id, data: await repo.store.readData(id, 'commit') };
   }
+  // Trees in walk order, each followed by the blobs it brings in; blob reads run ahead in parallel.
   const sent = new Set<string>(uninteresting);
-  const sendTree = async function* (treeId: string): AsyncGenerator<OutgoingObject> {
+  const walkTree = async function* (treeId: string): AsyncGenerator<() => Promise<OutgoingObject>> {
     if (sent.has(treeId)) return;
     sent.add(treeId);
-    const { body } = await repo.store.read(treeId, 'tree');
-    yield { type: 'tree', id: treeId, body };
+    const data = await repo.store.readData(treeId, 'tree');
+    const { body } = decodeLoose(data, treeId, 'tree');
+    yield () => Promise.resolve({ type: 'tree', id: treeId, data });
     for (const e of decodeTree(body, treeId)) {
       signal?.throwIfAborted();
-      if (e.mode === '40000') yield* sendTree(e.id);
+      if (e.mode === '40000') yield* walkTree(e.id);
       else if (!sent.has(e.id)) {
         sent.add(e.id);
-        yield { type: 'blob', id: e.id, body: (await repo.store.read(e.id, 'blob')).body };
+        yield async () => ({ type: 'blob', id: e.id, data: await repo.store.readData(e.id, 'blob') });
       }
     }
   };
-  for (const id of commits) yield* sendTree((await repo.readCommit(id)).tree);
+  const trees = async function* () {
+    for (const id of commits) yield* walkTree((await repo.readCommit(id)).tree);
+  };
+  yield* readAhead(trees(), READ_AHEAD);
 }
 
-/** Reads from the quarantine first, then from the repository's store. */
-class OverlayStore implements ObjectStore {
-  constructor(
-    private readonly top: LooseObjectStore,
-    private readonly base: ObjectStore,
-  ) {}
-  async has(id: string, type?: ObjectType) {
-    return (await this.top.has(id, type)) || this.base.has(id, type);
+/** Run up to `n` of the tasks at once, yielding their results in order. */
+export async function* readAhead<T>(tasks: AsyncIterable<() => Promise<T>>, n: number): AsyncGenerator<T> {
+  const queue: Promise<T>[] = [];
+  const start = (task: () => Promise<T>) => {
+    const p = task();
+    p.catch(() => undefined); // awaited in order below; this only keeps an early failure from going unhandled
+    queue.push(p);
+  };
+  for await (const task of tasks) {
+    start(task);
+    if (queue.length >= n) yield await queue.shift()!;
   }
-  async read(id: string, type?: ObjectType): Promise<StoredObject> {
-    if (await this.top.has(id, type)) return this.top.read(id, type);
-    return this.base.read(id, type);
-  }
-  write(type: ObjectType, body: Buffer) {
-    return this.top.write(type, body);
-  }
-  list(type?: ObjectType) {
-    return this.top.list(type);
-  }
-  findByPrefix(prefix: string, type: ObjectType) {
-    return this.top.findByPrefix(prefix, type);
-  }
+  while (queue.length) yield await queue.shift()!;
 }
 
 /**
- * Objects arriving from a peer land here first: each one is re-hashed, size-checked and strictly
- * parsed on arrival, stored in a private folder under `.patch/objects/`, and checked for connectivity
- * (every new tip and everything it references present) before `accept()` moves it into the store.
- * `discard()` (or any failure) leaves the repository byte-for-byte as it was.
+ * Objects arriving from a peer land here first: each one is inflated (up to the size limit), re-hashed
+ * and strictly parsed on arrival, appended to a pack in a private folder under `.patch/objects/`, and
+ * checked for connectivity (every new tip and everything it references present) before `accept()`
+ * puts it in the store: as a pack, or as loose objects when there are only a few. `discard()` (or any
+ * failure) leaves the repository byte-for-byte as it was.
  */
 export class Quarantine {
-  readonly store: LooseObjectStore;
-  readonly view: ObjectStore;
-  private readonly received = new Set<string>();
   private done = false;
   objects = 0;
   bytes = 0;
@@ -159,10 +165,8 @@ export class Quarantine {
   private constructor(
     private readonly repo: Repository,
     readonly dir: string,
-  ) {
-    this.store = new LooseObjectStore(dir);
-    this.view = new OverlayStore(this.store, repo.store);
-  }
+    private readonly pack: PackWriter,
+  ) {}
 
   static async create(repo: Repository): Promise<Quarantine> {
     // Leftovers of a transfer whose process died are removed: they were never accepted.
@@ -171,23 +175,50 @@ export class Quarantine {
       if (pid && pid !== process.pid && !processAlive(pid)) await fsp.rm(join(repo.patchDir, 'objects', name), { recursive: true, force: true });
     }
     const dir = join(repo.patchDir, 'objects', `incoming-${process.pid}-${randomBytes(6).toString('hex')}`);
-    await fsp.mkdir(join(dir, 'tmp'), { recursive: true });
-    return new Quarantine(repo, dir);
+    await fsp.mkdir(dir, { recursive: true });
+    try {
+      return new Quarantine(repo, dir, await PackWriter.create(join(dir, 'incoming.pack')));
+    } catch (e) {
+      await fsp.rm(dir, { recursive: true, force: true });
+      throw e;
+    }
   }
 
-  /** Verify and store one incoming object. Throws CORRUPT_OBJECT for anything wrong. */
-  async receive(type: ObjectType, id: string, body: Buffer): Promise<void> {
+  /**
+   * Verify and keep one incoming object, given as stored (zlib of `<type> <size>\0<body>`). Throws
+   * CORRUPT_OBJECT for anything wrong: data that does not inflate or inflates past the size limit, a
+   * header that does not match, content that does not hash to `id`, a tree or commit that does not parse.
+   */
+  async receive(type: ObjectType, id: string, data: Buffer): Promise<void> {
     if (this.done) throw new PatchworkError('INTERNAL', 'This quarantine is closed.');
     if (!isObjectId(id)) throw incoming(id, 'its id is not 64 hex digits');
     const max = type === 'blob' ? MAX_INCOMING_OBJECT : MAX_INCOMING_TREE_OR_COMMIT;
+    if (data.length > maxIncomingData(type)) throw incoming(id, `it is larger than ${max} bytes`);
+    let framed: Buffer;
+    try {
+      // The header is at most 20 bytes; a body past the limit stops the inflate early.
+      framed = inflateSync(data, { maxOutputLength: max + 32 });
+    } catch (e) {
+      throw incoming(id, e instanceof RangeError ? `it is larger than ${max} bytes` : 'it does not inflate');
+    }
+    let body: Buffer;
+    try {
+      body = decodeFramed(framed, id, type);
+    } catch (e) {
+      if (isPatchworkError(e, 'CORRUPT_OBJECT')) throw incoming(id, (e.data as { problem?: string }).problem ?? 'it is malformed');
+      throw e;
+    }
     if (body.length > max) throw incoming(id, `it is larger than ${max} bytes`);
-    if (objectId(type, body) !== id) throw incoming(id, 'its content does not match its id');
-    validateObject(type, body, id);
-    if (this.received.has(id) || (await this.repo.store.has(id, type))) return;
-    this.received.add(id);
-    await this.store.write(type, body);
-    this.objects++;
-    this.bytes += body.length;
+    if (await this.pack.add(type, id, data)) {
+      this.objects++;
+      this.bytes += body.length;
+    }
+  }
+
+  private async readIncoming(id: string, type: ObjectType): Promise<Buffer> {
+    const data = await this.pack.readData(id, type);
+    if (!data) throw missingObject(id, type);
+    return decodeLoose(data, id, type).body;
   }
 
   /**
@@ -199,21 +230,21 @@ export class Quarantine {
     const need = async (id: string, type: ObjectType): Promise<boolean> => {
       if (seen.has(id)) return false;
       seen.add(id);
+      if (this.pack.has(id, type)) return true;
       if (await this.repo.store.has(id, type)) return false; // already ours: connected
-      if (!(await this.store.has(id, type))) throw missingObject(id, type);
-      return true;
+      throw missingObject(id, type);
     };
     const commits = [...tips];
     while (commits.length) {
       const id = commits.pop()!;
       if (!(await need(id, 'commit'))) continue;
-      const c = decodeCommit((await this.store.read(id, 'commit')).body, id);
+      const c = decodeCommit(await this.readIncoming(id, 'commit'), id);
       commits.push(...c.parents);
       const trees = [c.tree];
       while (trees.length) {
         const t = trees.pop()!;
         if (!(await need(t, 'tree'))) continue;
-        for (const e of decodeTree((await this.store.read(t, 'tree')).body, t)) {
+        for (const e of decodeTree(await this.readIncoming(t, 'tree'), t)) {
           if (e.mode === '40000') trees.push(e.id);
           else await need(e.id, 'blob');
         }
@@ -221,22 +252,31 @@ export class Quarantine {
     }
   }
 
-  /** Move every received object into the repository's store, then remove the quarantine. */
+  /**
+   * Put every received object in the repository's store, then remove the quarantine: a transfer of
+   * UNPACK_LIMIT objects or more stays one pack, a smaller one becomes loose objects (so pulls of a
+   * commit or two do not pile up tiny packs).
+   */
   async accept(): Promise<void> {
     this.done = true;
-    const main = this.repo.store as LooseObjectStore;
-    for (const type of Object.keys(TYPE_DIRS) as ObjectType[]) {
-      for await (const { id } of this.store.list(type)) {
-        const target = main.pathOf(id, type);
-        await fsp.mkdir(join(target, '..'), { recursive: true });
-        await fsp.rename(this.store.pathOf(id, type), target);
+    const main = this.repo.store as DiskObjectStore;
+    if (this.pack.count >= UNPACK_LIMIT) {
+      await this.pack.finish(main.packsDir);
+      main.refreshPacks();
+    } else {
+      for (const [id, e] of this.pack.ids()) {
+        if (existsSync(main.pathOf(id, e.type))) continue;
+        const data = await this.pack.readData(id, e.type);
+        await main.writeData(e.type, id, data!);
       }
+      await this.pack.abort();
     }
     await fsp.rm(this.dir, { recursive: true, force: true });
   }
 
   async discard(): Promise<void> {
     this.done = true;
+    await this.pack.abort();
     await fsp.rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,21 +1,23 @@
 /**
  * Objects on the wire: a run of binary frames that, concatenated, form a sequence of records
  *
- *     u8 type (1 commit, 2 tree, 3 blob) | 32 bytes object id | u32 big-endian body length | body
+ *     u8 type (1 commit, 2 tree, 3 blob) | 32 bytes object id | u32 big-endian data length | data
  *
- * followed by one JSON `done {objects, bytes}` frame. Records are packed into frames of about
- * FRAME_TARGET bytes and may span frames, so small objects share frames and an object larger than
- * the frame limit (8 MiB) is simply split. The receiver checks the type and the announced length
- * against the engine's per-type limit before taking a single body byte, collects the body as it
- * arrives (memory grows only with bytes actually received), and hands each complete object to the
- * quarantine, which re-hashes and parses it. Only one object is ever held at a time.
+ * followed by one JSON `done {objects, bytes}` frame. The data is the object as the sender stores it
+ * (zlib of `<type> <size>\0<body>`), and the records are exactly those of a pack file (engine
+ * pack.ts): the sender reads them without inflating, the receiver appends them to its pack after
+ * verifying them. Records are packed into frames of about FRAME_TARGET bytes and may span frames, so
+ * small objects share frames and an object larger than the frame limit (8 MiB) is simply split. The
+ * receiver checks the type and the announced length against the engine's per-type limit before
+ * taking a single data byte, collects the data as it arrives (memory grows only with bytes actually
+ * received), and hands each complete object to the quarantine, which inflates (bounded), re-hashes and
+ * parses it. `bytes` counts data bytes, as they travel.
  */
-import { MAX_INCOMING_OBJECT, MAX_INCOMING_TREE_OR_COMMIT, PatchworkError, type ObjectType, type OutgoingObject } from '../engine/index.js';
+import { CODE_TYPE, RECORD_HEADER, PatchworkError, maxIncomingData, recordHeader, type ObjectType, type OutgoingObject } from '../engine/index.js';
 import { P2PError } from './errors.js';
 import type { FrameChannel } from './frames.js';
 import { parseDone } from './wire.js';
 
-const RECORD_HEADER = 37;
 export const FRAME_TARGET = 1024 * 1024;
 /** Default bound on one transfer's object bytes (a hostile peer cannot fill the disk without end). */
 export const DEFAULT_MAX_TRANSFER_BYTES = 16 * 1024 ** 3;
@@ -23,8 +25,6 @@ export const DEFAULT_MAX_TRANSFER_BYTES = 16 * 1024 ** 3;
 const MAX_INFLIGHT = 16;
 const MAX_INFLIGHT_BYTES = 32 * 1024 * 1024;
 
-const TYPE_CODE: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3 };
-const CODE_TYPE: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob' };
 
 export interface PackCounts {
   objects: number;
@@ -72,14 +72,10 @@ export async function sendPack(channel: FrameChannel, objects: AsyncIterable<Out
 
   for await (const o of objects) {
     if (opts.signal?.aborted) throw new P2PError('ABORTED', 'cancelled', { wire: 'cancelled' });
-    const header = Buffer.alloc(RECORD_HEADER);
-    header[0] = TYPE_CODE[o.type];
-    header.write(o.id, 1, 32, 'hex');
-    header.writeUInt32BE(o.body.length, 33);
-    parts.push(header, o.body);
-    pending += RECORD_HEADER + o.body.length;
+    parts.push(recordHeader(o.type, o.id, o.data.length), o.data);
+    pending += RECORD_HEADER + o.data.length;
     counts.objects++;
-    counts.bytes += o.body.length;
+    counts.bytes += o.data.length;
     await flush(false);
   }
   await flush(true);
@@ -89,7 +85,8 @@ export async function sendPack(channel: FrameChannel, objects: AsyncIterable<Out
 }
 
 export interface PackSink {
-  receive(type: ObjectType, id: string, body: Buffer): Promise<void>;
+  /** One object's data as it arrived (not yet verified). */
+  receive(type: ObjectType, id: string, data: Buffer): Promise<void>;
 }
 
 export interface ReceivePackOptions {
@@ -130,19 +127,19 @@ export async function receivePack(channel: FrameChannel, sink: PackSink, opts: R
   const finishObject = async () => {
     const o = cur!;
     cur = null;
-    const body = o.chunks.length === 1 ? o.chunks[0]! : Buffer.concat(o.chunks, o.length);
+    const data = o.chunks.length === 1 ? o.chunks[0]! : Buffer.concat(o.chunks, o.length);
     counts.objects++;
-    while (inflight.size > 0 && (inflight.size >= MAX_INFLIGHT || inflightBytes + body.length > MAX_INFLIGHT_BYTES)) await Promise.race(inflight);
+    while (inflight.size > 0 && (inflight.size >= MAX_INFLIGHT || inflightBytes + data.length > MAX_INFLIGHT_BYTES)) await Promise.race(inflight);
     if (failure) throw failure.error;
-    inflightBytes += body.length;
+    inflightBytes += data.length;
     const p: Promise<void> = sink
-      .receive(o.type, o.id, body)
+      .receive(o.type, o.id, data)
       .catch((error: unknown) => {
         failure ??= { error };
       })
       .finally(() => {
         inflight.delete(p);
-        inflightBytes -= body.length;
+        inflightBytes -= data.length;
       });
     inflight.add(p);
   };
@@ -161,7 +158,7 @@ export async function receivePack(channel: FrameChannel, sink: PackSink, opts: R
         const type = CODE_TYPE[header[0]!];
         if (type === undefined) await violation(`unknown object type ${header[0]}`);
         const length = header.readUInt32BE(33);
-        const limit = type === 'blob' ? MAX_INCOMING_OBJECT : MAX_INCOMING_TREE_OR_COMMIT;
+        const limit = maxIncomingData(type!);
         if (length > limit) await violation(`a ${type} of ${length} bytes exceeds the limit of ${limit}`);
         if (counts.bytes + length > maxBytes) await violation(`the transfer exceeds ${maxBytes} bytes`);
         counts.bytes += length;

@@ -199,9 +199,9 @@ export async function receiveInto(
     counts = await receivePack(
       channel,
       {
-        receive: async (type: ObjectType, id: string, body: Buffer) => {
+        receive: async (type: ObjectType, id: string, data: Buffer) => {
           const isNew = type === 'commit' && !(await repo.store.has(id, 'commit'));
-          await q.receive(type, id, body);
+          await q.receive(type, id, data);
           if (isNew) commits++;
         },
       },

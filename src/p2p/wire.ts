@@ -14,7 +14,8 @@ import { isObjectId, validateAdvertisedRefs, type AdvertisedRefs } from '../engi
 import { cleanAddresses, isPeerId, nameProblem, type Role } from './collaborators.js';
 import { sanitizeRemoteText } from './errors.js';
 
-export const PROTOCOL_VERSION = '1.0.0';
+// 2.0.0: object records carry the stored (deflated) form, as pack files do; 1.0.0 carried raw bodies.
+export const PROTOCOL_VERSION = '2.0.0';
 /** Most ids accepted in a `haves` list. */
 export const MAX_HAVES = 1024;
 export const MAX_REFS = 5000;

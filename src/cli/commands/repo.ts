@@ -1,4 +1,4 @@
-import { Repository, fsck, getConfigValue, setConfigValue } from '../../engine';
+import { Repository, fsck, gc, getConfigValue, setConfigValue } from '../../engine';
 import { CliCommand, UsageError, red, str } from '../cli';
 
 export const repoCommands: CliCommand[] = [
@@ -64,6 +64,25 @@ Examples:
       for (const p of r.problems) ctx.out(`${red(ctx.color, p.problem)} ${p.type} ${p.id}: ${p.detail}\n`);
       ctx.out(`${r.checked} objects checked, ${r.reachable} reachable, ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}.\n`);
       return r.problems.length ? 1 : 0;
+    },
+  },
+  {
+    name: 'gc',
+    summary: 'Pack the loose objects (and older packs) into one pack file.',
+    usage: 'gc',
+    help: `Writes every object of the repository into one pack under .patch/objects/packs/ and removes the
+loose files and packs it replaces. Each object is verified on the way; a damaged one stops gc before
+anything is changed (run \`patchwork fsck\` to see it). Nothing is deleted from history: unreachable
+objects are packed too. Commands keep working while gc runs in another process.`,
+    async run(ctx, _v, args) {
+      if (args.length) throw new UsageError('gc takes no arguments.');
+      const repo = await ctx.repo();
+      const r = await gc(repo);
+      if (r.packed === 0) ctx.out('Nothing to pack: no loose objects, and at most one pack.\n');
+      else {
+        const mib = (r.packBytes / 1024 / 1024).toFixed(1);
+        ctx.out(`Packed ${r.packed} objects into one pack (${mib} MiB); removed ${r.looseRemoved} loose object${r.looseRemoved === 1 ? '' : 's'} and ${r.packsRemoved} older pack${r.packsRemoved === 1 ? '' : 's'}.\n`);
+      }
     },
   },
 ];

@@ -6,7 +6,7 @@ import { Index, IndexEntry, statFields } from '../index-file';
 import { Signature } from '../objects';
 import { Head, HEADS } from '../refs';
 import { FlatEntry, FlatTree, Repository } from '../repository';
-import { LooseObjectStore } from '../store';
+import { DiskObjectStore } from '../store';
 import { lstatOrUndefined, removeWorktreeFile, writeWorktreeFile } from '../worktree';
 import { MERGE_HEAD, normalizeMessage, readMergeHeads } from './commit';
 import { MergeContext, TreeConflict, TreeMergeResult } from './merge-trees';
@@ -301,7 +301,7 @@ export async function restoreOperation(repo: Repository, s: OperationState): Pro
  * since the operation started (a commit, or objects from a peer) or the restored index.
  */
 async function removeCreatedBlobs(repo: Repository, s: OperationState, ix: Index | undefined): Promise<void> {
-  if (!s.created.length || !(repo.store instanceof LooseObjectStore)) return;
+  if (!s.created.length || !(repo.store instanceof DiskObjectStore)) return;
   const created = new Set(s.created);
   for (const e of ix?.entries.values() ?? []) created.delete(e.id);
   const now = await allRefs(repo);
