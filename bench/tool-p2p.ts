@@ -1,7 +1,8 @@
 // Patchwork's sync side of the benchmark, over libp2p on 127.0.0.1 with each peer in its own process:
 //   serve  — the owner: a PeerService on a repository, one invite ticket per clone to come; runs until
 //            its stdin closes (bench.ts holds it open while it measures);
-//   clone  — a collaborator cloning from a ticket (objects, refs and checkout), timed in-process;
+//   clone  — a collaborator cloning from a ticket (objects, refs and checkout; objects and refs only
+//            with checkout=false), timed in-process;
 //   pull   — a cold pull as the CLI does it: new dial-only node, dial, fetch, integrate.
 import '../src/p2p/polyfill.js';
 import { Repository } from '../src/engine';
@@ -26,7 +27,7 @@ runChild({
 
   async clone(args) {
     const t0 = performance.now();
-    const r = await clone(str(args, 'ticket'), { cwd: str(args, 'cwd'), dir: str(args, 'dir'), name: 'bench' });
+    const r = await clone(str(args, 'ticket'), { cwd: str(args, 'cwd'), dir: str(args, 'dir'), name: 'bench', checkout: args.checkout !== false });
     return { ms: [performance.now() - t0], info: { objects: r.objects, bytes: r.bytes, commits: r.commits } };
   },
 

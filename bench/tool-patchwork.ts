@@ -4,7 +4,7 @@
 import { appendFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { Repository, add, checkout, commit, createBranch, status, walkLog } from '../src/engine';
+import { Repository, add, checkout, commit, createBranch, gc, status, walkLog } from '../src/engine';
 import { formatCommitHeader } from '../src/cli/format';
 import { AUTHOR, EPOCH, idle, runChild, str, strings, timed } from './child';
 
@@ -71,6 +71,12 @@ runChild({
     const dir = str(args, 'dir');
     const { ms, value } = await timed(async () => checkout(await open(dir), str(args, 'ref')));
     return { ms: [ms], info: { written: value.written.length, removed: value.removed.length } };
+  },
+
+  /** Setup: pack the repository (the served side of the clone rows, as git daemon serves a gc'd repository). */
+  async gc(args) {
+    const { ms, value } = await timed(async () => gc(await open(str(args, 'dir'))));
+    return { ms: [ms], info: { packed: value.packed } };
   },
 
   /** `patchwork log` of the whole history: walk and format every commit like the CLI does. */

@@ -204,3 +204,23 @@ test('an empty repository clones; the first pull then creates the branch and its
   assert.equal(read(bob.dir, 'first.txt'), 'hello\n');
   assert.equal(await bob.repo.headCommit(), await alice.repo.headCommit());
 });
+
+test('a clone of 150 files arrives as one pack; --no-checkout writes no files, reset --hard brings them', DEADLINE, async () => {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 150; i++) files[`dir${i % 9}/file${i}.txt`] = `content ${i}\n`;
+  const alice = await makeRepo('alice', files);
+  const a = await serve(alice);
+  const r = await clone(await invite(a, 'reader'), { cwd: tmp(), name: 'bob', checkout: false });
+  assert.ok(r.objects > 150, `${r.objects} objects`);
+  const packs = readdirSync(join(r.root, '.patch/objects/packs'));
+  assert.deepEqual(packs.map((n) => n.replace(/[0-9a-f]{64}/, 'X')).sort(), ['pack-X.idx', 'pack-X.pack']);
+  const blobs = join(r.root, '.patch/objects/blobs');
+  assert.equal(existsSync(blobs) ? readdirSync(blobs).length : 0, 0, 'no loose blobs');
+  assert.deepEqual(readdirSync(r.root), ['.patch'], 'no files checked out');
+  const bob = await Repository.open(r.root);
+  assert.equal(await bob.headCommit(), await alice.repo.headCommit());
+  assert.deepEqual((await fsck(bob)).problems, []);
+  await ok(r.root, 'reset', '--hard');
+  assert.equal(read(r.root, 'dir4/file4.txt'), 'content 4\n');
+  assert.equal((await ok(r.root, 'status', '--short')).out, '');
+});

@@ -124,6 +124,8 @@ export interface CloneOptions extends SyncOptions {
   logger?: P2PLogger;
   /** Transport options for the temporary node (tests, benchmarks). */
   node?: Partial<Omit<PeerNodeOptions, 'privateKey' | 'isAllowed'>>;
+  /** false: objects, refs and HEAD only; no files are written and the index stays empty (`git clone -n`). */
+  checkout?: boolean;
 }
 
 export interface CloneResult {
@@ -244,7 +246,8 @@ export async function clone(source: string, opts: CloneOptions = {}): Promise<Cl
         }
         await repo.refs.setHead({ kind: 'branch', branch });
         head = refs.refs[`heads/${branch}`];
-        if (head) {
+        if (head && opts.checkout === false) await repo.refs.write(HEADS + branch, head);
+        else if (head) {
           progress('checkout');
           await fastForwardBranch(repo, branch, head);
         }

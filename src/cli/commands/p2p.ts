@@ -318,7 +318,7 @@ The ticket is printed alone on stdout; the new collaborator runs \`patchwork clo
   {
     name: 'clone',
     summary: 'Copy a repository from a peer: metadata, collaborators, every branch and tag; check out its branch.',
-    usage: 'clone <ticket | multiaddr> [dir] [--name <your name>] [--identity <key file>]',
+    usage: 'clone <ticket | multiaddr> [dir] [--name <your name>] [--identity <key file>] [-n]',
     help: `With a ticket from \`patchwork invite\`, the owner adds you as a collaborator. With a multiaddr
 (…/p2p/<peer id>) you must already be a collaborator: pass the key of that identity with --identity.
 A failed clone leaves nothing behind.
@@ -327,8 +327,9 @@ A failed clone leaves nothing behind.
   --name <name>          the name the owner sees for you (default: your user name)
   --identity <file>      reuse an existing identity key instead of creating a new one
   --address <multiaddr>  another address to try for the owner (repeatable)
+  -n, --no-checkout      fetch objects and refs only; write no files (\`patchwork reset --hard\` does it later)
 ${syncHelp}`,
-    options: { name: { type: 'string' }, identity: { type: 'string' }, address: { type: 'string', multiple: true }, ...syncOptions },
+    options: { name: { type: 'string' }, identity: { type: 'string' }, address: { type: 'string', multiple: true }, 'no-checkout': { type: 'boolean', short: 'n' }, ...syncOptions },
     async run(ctx, v, args) {
       if (args.length < 1 || args.length > 2) throw new UsageError('clone takes a ticket (or multiaddr) and optionally a folder.');
       const p2p = await load();
@@ -344,13 +345,19 @@ ${syncHelp}`,
           name: str(v.name),
           identityFile: str(v.identity),
           addresses: list(v.address),
+          checkout: v['no-checkout'] !== true,
           signal: cancel.signal,
           onProgress: progressReporter(ctx, v, new Map([[source.target.peerId, source.target.name]])),
         });
         ctx.out(
           `Cloned "${r.repository.name}" from ${r.ownerName} into ${r.root}: ${plural(r.commits, 'commit')}, ${plural(r.objects, 'object')} (${humanBytes(r.bytes)}) in ${r.ms} ms.\n`,
         );
-        ctx.out(r.head ? `Checked out ${r.branch} at ${short(r.head)}. You are a ${r.role}; your peer id is ${r.peerId}.\n` : `The repository is empty. You are a ${r.role}; your peer id is ${r.peerId}.\n`);
+        const where = !r.head
+          ? 'The repository is empty.'
+          : v['no-checkout'] === true
+            ? `${r.branch} is at ${short(r.head)}; no files were checked out (run \`patchwork reset --hard\` there to get them).`
+            : `Checked out ${r.branch} at ${short(r.head)}.`;
+        ctx.out(`${where} You are a ${r.role}; your peer id is ${r.peerId}.\n`);
       } catch (e) {
         throw p2p.describeSyncError(e, source.target.name);
       } finally {
