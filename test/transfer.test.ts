@@ -104,6 +104,10 @@ test('the quarantine rejects a wrong hash, a bad tree and a missing object, leav
   const bomb = deflateSync(Buffer.concat([Buffer.from('blob 314572800\0'), Buffer.alloc(300 * 1024 * 1024)]), { level: 9 });
   assert.ok(bomb.length < 1024 * 1024);
   await assert.rejects(q1.receive('blob', 'ab'.repeat(32), bomb), /larger than/);
+  // The same for a tree (16 MiB limit), small enough to be inflated on the event loop.
+  const treeBomb = deflateSync(Buffer.concat([Buffer.from('tree 17825792\0'), Buffer.alloc(17 * 1024 * 1024)]), { level: 9 });
+  assert.ok(treeBomb.length < 64 * 1024);
+  await assert.rejects(q1.receive('tree', 'cd'.repeat(32), treeBomb), /larger than 16777216 bytes/);
   await q1.discard();
   assert.deepEqual(snapshot(b), before);
 
