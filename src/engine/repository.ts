@@ -254,6 +254,39 @@ export class Repository {
     return out;
   }
 
+  /**
+   * The paths where two trees differ, each side flattened (a path absent from a side is not in its
+   * map). Subtrees with the same id on both sides are never read: moving between two commits that
+   * differ in a few files costs a few tree reads, however big the tree.
+   */
+  async flattenChanged(a: string | undefined, b: string | undefined, prefix = '', out: [FlatTree, FlatTree] = [new Map(), new Map()]): Promise<[FlatTree, FlatTree]> {
+    if (a === b) return out;
+    if (!a || !b) {
+      await this.flattenTree(a ?? b, prefix, out[a ? 0 : 1]);
+      return out;
+    }
+    const [ea, eb] = await Promise.all([this.readTree(a), this.readTree(b)]);
+    const byName = new Map(eb.map((e) => [e.name, e]));
+    const subtrees: Promise<unknown>[] = [];
+    const side = (e: TreeEntry, i: 0 | 1) => {
+      if (e.mode === '40000') subtrees.push(this.flattenTree(e.id, prefix + e.name + '/', out[i]));
+      else out[i].set(prefix + e.name, { id: e.id, mode: e.mode });
+    };
+    for (const x of ea) {
+      const y = byName.get(x.name);
+      byName.delete(x.name);
+      if (y && y.id === x.id && y.mode === x.mode) continue;
+      if (y && x.mode === '40000' && y.mode === '40000') subtrees.push(this.flattenChanged(x.id, y.id, prefix + x.name + '/', out));
+      else {
+        side(x, 0);
+        if (y) side(y, 1);
+      }
+    }
+    for (const y of byName.values()) side(y, 1);
+    await Promise.all(subtrees);
+    return out;
+  }
+
   async commitTree(commitId: string | undefined): Promise<FlatTree> {
     if (!commitId) return new Map();
     return this.flattenTree((await this.readCommit(commitId)).tree);

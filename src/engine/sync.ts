@@ -99,7 +99,11 @@ export async function fastForwardBranch(repo: Repository, branch: string, newId:
     }
     const ix = (await repo.readIndex()).clone();
     try {
-      await switchTree(repo, ix, await repo.commitTree(cur), await repo.commitTree(newId));
+      // Only the paths the two commits disagree on: a pull of one commit into a big tree reads a
+      // handful of trees instead of flattening both whole.
+      const treeOf = async (id: string | undefined) => (id ? (await repo.readCommit(id)).tree : undefined);
+      const [from, to] = await repo.flattenChanged(await treeOf(cur), await treeOf(newId));
+      await switchTree(repo, ix, from, to);
     } catch (e) {
       if (e instanceof PatchworkError && e.code === 'DIRTY_WORKTREE') return 'dirty';
       throw e;
