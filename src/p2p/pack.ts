@@ -167,8 +167,9 @@ export async function receivePack(channel: FrameChannel, sink: PackSink, opts: R
         continue;
       }
       const n = Math.min(cur.length - cur.have, buf.length - off);
-      // Copy: the frame's buffer is reused for the next record's bytes.
-      cur.chunks.push(Buffer.from(buf.subarray(off, off + n)));
+      // A view, not a copy: each frame's payload is a fresh array the reader owns (FrameChannel),
+      // so it stays valid until the object is written.
+      cur.chunks.push(buf.subarray(off, off + n));
       cur.have += n;
       off += n;
       if (cur.have === cur.length) await finishObject();
