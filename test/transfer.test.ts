@@ -182,3 +182,48 @@ test('forEachLimit: after a failure nothing new starts, and it rejects only once
   assert.equal(settledWhenRejected, 0);
   assert.deepEqual(started, [1, 2, 3]);
 });
+
+test('readAhead keeps order, and bounds what runs ahead by count and by bytes', async () => {
+  const { readAhead } = await import('../src/engine');
+  let running = 0;
+  let runningBytes = 0;
+  let maxRunning = 0;
+  let maxBytes = 0;
+  const sizes = [5, 1, 1, 8, 1, 1, 1, 1, 20, 1, 2, 3];
+  async function* tasks() {
+    for (const [i, bytes] of sizes.entries()) {
+      yield {
+        bytes,
+        run: async () => {
+          running++;
+          runningBytes += bytes;
+          maxRunning = Math.max(maxRunning, running);
+          maxBytes = Math.max(maxBytes, runningBytes);
+          await new Promise((r) => setTimeout(r, (i * 7) % 5));
+          return i;
+        },
+      };
+    }
+  }
+  const out: number[] = [];
+  // The consumer releases an item only when it moves on, as sendPack does.
+  for await (const i of readAhead(tasks(), 4, 10)) {
+    out.push(i);
+    running--;
+    runningBytes -= sizes[i]!;
+  }
+  assert.deepEqual(out, sizes.map((_, i) => i));
+  assert.equal(maxRunning, 4);
+  // Never more than 10 bytes ahead, except a task bigger than the budget, which runs alone.
+  assert.ok(maxBytes <= 20, `${maxBytes}`);
+  const failing = async function* () {
+    yield { bytes: 1, run: async () => 1 };
+    yield { bytes: 1, run: async () => Promise.reject(new Error('disk on fire')) };
+    yield { bytes: 1, run: async () => 3 };
+  };
+  const got: number[] = [];
+  await assert.rejects(async () => {
+    for await (const v of readAhead(failing(), 8, 100)) got.push(v);
+  }, /disk on fire/);
+  assert.deepEqual(got, [1]);
+});

@@ -43,7 +43,7 @@ export type { GcResult } from './commands/gc';
 export type { FsckResult, FsckProblem } from './commands/fsck';
 export { negotiationHaves, objectsToSend, readAhead, Quarantine, MAX_INCOMING_OBJECT, UNPACK_LIMIT, maxIncomingData } from './transfer';
 export { RECORD_HEADER, CODE_TYPE, recordHeader } from './pack';
-export type { OutgoingObject } from './transfer';
+export type { OutgoingObject, ReadTask } from './transfer';
 export { advertiseRefs, validateAdvertisedRefs, updateTrackingRefs, trackingRefs, trackingPrefix, fastForwardBranch } from './sync';
 export type { AdvertisedRefs, FastForwardOutcome } from './sync';
 export { merge, mergeAbort, conflictStyleSetting } from './commands/merge';

@@ -31,6 +31,8 @@ export interface ObjectStore {
    * not verified: for sending to a peer, which verifies everything it receives.
    */
   readData(id: string, type: ObjectType): Promise<Buffer>;
+  /** The length of `readData`'s answer, without reading it (0 when unknown or missing). */
+  dataSize(id: string, type: ObjectType): number;
   /** Stores a body; returns its id. Never rewrites an existing object. */
   write(type: ObjectType, body: Buffer): Promise<string>;
   /** Every stored id with its type (for fsck and prefix lookup). */
@@ -223,6 +225,13 @@ export class DiskObjectStore implements ObjectStore {
     const late = this.refreshPacks() ? await this.packData(id, type) : undefined;
     if (late) return late.data;
     throw missingObject(id, type);
+  }
+
+  /** Size of `readData`'s answer, found without reading it (0 when the object is missing). */
+  dataSize(id: string, type: ObjectType): number {
+    const hit = this.inPack(id, type);
+    if (hit) return hit.entry.length;
+    return isObjectId(id) ? (statSync(this.pathOf(id, type), { throwIfNoEntry: false })?.size ?? 0) : 0;
   }
 
   async write(type: ObjectType, body: Buffer): Promise<string> {

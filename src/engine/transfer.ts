@@ -26,8 +26,9 @@ export function maxIncomingData(type: ObjectType): number {
 }
 /** A transfer with fewer objects than this is stored as loose objects, a bigger one as a pack (git's unpackLimit). */
 export const UNPACK_LIMIT = 100;
-/** Objects read ahead, in parallel, while sending. */
+/** Objects read ahead, in parallel, while sending, and the most bytes they may hold. */
 const READ_AHEAD = 32;
+const READ_AHEAD_BYTES = 32 * 1024 * 1024;
 
 /**
  * A bounded sample of local history for negotiation: every tip, the first `dense` commits below each
@@ -114,40 +115,53 @@ export async function* objectsToSend(repo: Repository, wants: string[], haves: s
   }
   // Trees in walk order, each followed by the blobs it brings in; blob reads run ahead in parallel.
   const sent = new Set<string>(uninteresting);
-  const walkTree = async function* (treeId: string): AsyncGenerator<() => Promise<OutgoingObject>> {
+  const walkTree = async function* (treeId: string): AsyncGenerator<ReadTask<OutgoingObject>> {
     if (sent.has(treeId)) return;
     sent.add(treeId);
     const data = await repo.store.readData(treeId, 'tree');
     const { body } = decodeLoose(data, treeId, 'tree');
-    yield () => Promise.resolve({ type: 'tree', id: treeId, data });
+    yield { bytes: data.length, run: () => Promise.resolve({ type: 'tree', id: treeId, data }) };
     for (const e of decodeTree(body, treeId)) {
       signal?.throwIfAborted();
       if (e.mode === '40000') yield* walkTree(e.id);
       else if (!sent.has(e.id)) {
         sent.add(e.id);
-        yield async () => ({ type: 'blob', id: e.id, data: await repo.store.readData(e.id, 'blob') });
+        yield { bytes: repo.store.dataSize(e.id, 'blob'), run: async () => ({ type: 'blob', id: e.id, data: await repo.store.readData(e.id, 'blob') }) };
       }
     }
   };
   const trees = async function* () {
     for (const id of commits) yield* walkTree((await repo.readCommit(id)).tree);
   };
-  yield* readAhead(trees(), READ_AHEAD);
+  yield* readAhead(trees(), READ_AHEAD, READ_AHEAD_BYTES);
 }
 
-/** Run up to `n` of the tasks at once, yielding their results in order. */
-export async function* readAhead<T>(tasks: AsyncIterable<() => Promise<T>>, n: number): AsyncGenerator<T> {
-  const queue: Promise<T>[] = [];
-  const start = (task: () => Promise<T>) => {
-    const p = task();
-    p.catch(() => undefined); // awaited in order below; this only keeps an early failure from going unhandled
-    queue.push(p);
+export interface ReadTask<T> {
+  /** What the result will hold in memory. */
+  bytes: number;
+  run: () => Promise<T>;
+}
+
+/**
+ * Run tasks ahead of the consumer, at most `n` at once and `maxBytes` between them (a single larger
+ * task still runs, alone), yielding their results in order.
+ */
+export async function* readAhead<T>(tasks: AsyncIterable<ReadTask<T>>, n: number, maxBytes: number): AsyncGenerator<T> {
+  const queue: { p: Promise<T>; bytes: number }[] = [];
+  let held = 0;
+  const next = async () => {
+    const { p, bytes } = queue.shift()!;
+    held -= bytes;
+    return p;
   };
   for await (const task of tasks) {
-    start(task);
-    if (queue.length >= n) yield await queue.shift()!;
+    while (queue.length >= n || (queue.length > 0 && held + task.bytes > maxBytes)) yield await next();
+    const p = task.run();
+    p.catch(() => undefined); // awaited in order; this only keeps an early failure from going unhandled
+    queue.push({ p, bytes: task.bytes });
+    held += task.bytes;
   }
-  while (queue.length) yield await queue.shift()!;
+  while (queue.length) yield await next();
 }
 
 /**
