@@ -50,12 +50,14 @@ async function startReceiver(w: WindowConfig): Promise<{ tcpPort: number; addr: 
   const server = createServer((sock) => {
     let got = 0;
     let want = -1;
+    let cpu0 = process.cpuUsage();
     sock.on('data', (d: Buffer) => {
       if (want < 0) {
+        cpu0 = process.cpuUsage();
         want = d.readUInt32BE(0) * MIB; // first 4 bytes: how many MiB follow
         got = d.byteLength - 4;
       } else got += d.byteLength;
-      if (got >= want) sock.end(Buffer.from([1]));
+      if (got >= want) sock.end(JSON.stringify({ cpuUs: cpuMicros(cpu0) }));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -70,8 +72,12 @@ async function startReceiver(w: WindowConfig): Promise<{ tcpPort: number; addr: 
     PROTOCOL,
     async ({ channel }) => {
       let bytes = 0;
-      for await (const f of channel.frames()) if (f.kind === 'binary') bytes += f.data.byteLength;
-      await channel.sendJson({ bytes });
+      let cpu0: NodeJS.CpuUsage | undefined;
+      for await (const f of channel.frames()) {
+        cpu0 ??= process.cpuUsage();
+        if (f.kind === 'binary') bytes += f.data.byteLength;
+      }
+      await channel.sendJson({ bytes, cpuUs: cpu0 === undefined ? 0 : cpuMicros(cpu0) });
     },
     { repoName: 'bench', isAllowed: () => true, maxFrameSize: FRAME },
   );
@@ -85,11 +91,26 @@ async function startReceiver(w: WindowConfig): Promise<{ tcpPort: number; addr: 
   };
 }
 
-async function rawTcpOnce(port: number, mib: number): Promise<number> {
+interface Run {
+  mibps: number;
+  /** CPU time (user + system) per MiB moved, in microseconds, of each end's whole process. */
+  senderCpu: number;
+  receiverCpu: number;
+}
+
+const cpuMicros = (since: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(since);
+  return d.user + d.system;
+};
+
+async function rawTcpOnce(port: number, mib: number): Promise<Run> {
   const sock = connect(port, '127.0.0.1');
   sock.setNoDelay(true);
   await new Promise<void>((r) => sock.once('connect', () => r()));
-  const done = new Promise<void>((r) => sock.once('data', () => r()));
+  const reply: Buffer[] = [];
+  sock.on('data', (d: Buffer) => reply.push(d));
+  const done = new Promise<void>((r) => sock.once('end', () => r()));
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const head = Buffer.alloc(4);
   head.writeUInt32BE(mib);
@@ -99,25 +120,30 @@ async function rawTcpOnce(port: number, mib: number): Promise<number> {
   }
   await done;
   const secs = (performance.now() - t0) / 1000;
+  const senderCpu = cpuMicros(cpu0) / mib;
   sock.destroy();
-  return mib / secs;
+  const { cpuUs } = JSON.parse(Buffer.concat(reply).toString()) as { cpuUs: number };
+  return { mibps: mib / secs, senderCpu, receiverCpu: cpuUs / mib };
 }
 
-async function libp2pOnce(sender: PeerNode, addr: string, mib: number): Promise<number> {
+async function libp2pOnce(sender: PeerNode, addr: string, mib: number): Promise<Run> {
   const ch = await openChannel(sender, addr, PROTOCOL, { maxFrameSize: FRAME });
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < mib; i++) await ch.sendBinary(payload);
   await ch.close();
-  const reply = (await ch.readJson()) as { bytes: number };
+  const reply = (await ch.readJson()) as { bytes: number; cpuUs: number };
   const secs = (performance.now() - t0) / 1000;
+  const senderCpu = cpuMicros(cpu0) / mib;
   if (reply.bytes !== mib * MIB) throw new Error(`receiver got ${reply.bytes} bytes`);
-  return mib / secs;
+  return { mibps: mib / secs, senderCpu, receiverCpu: reply.cpuUs / mib };
 }
 
 /** Receiver in this process or in a child process (same bundle, `--receiver <window>`). */
 async function receiver(w: WindowConfig, child: boolean): Promise<{ tcpPort: number; addr: string; stop: () => Promise<void> }> {
   if (!child) return startReceiver(w);
-  const proc = spawn(process.execPath, [process.argv[1]!, '--receiver', JSON.stringify(w)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // The child gets this process's node flags, so `node --cpu-prof …` profiles both ends.
+  const proc = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--receiver', JSON.stringify(w)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: proc.stdout! }).once('line', resolve);
     proc.once('exit', (code) => reject(new Error(`receiver exited with ${code}`)));
@@ -147,22 +173,24 @@ async function measure(child: boolean): Promise<void> {
       yamuxWindow: w.max,
       yamuxInitialWindow: w.initial,
     });
-    setups.push({ w, rx, sender, results: [] as number[] });
+    setups.push({ w, rx, sender, results: [] as Run[] });
   }
   try {
     const tcpPort = setups[0]!.rx.tcpPort;
     await rawTcpOnce(tcpPort, 16); // warm-up
     for (const s of setups) await libp2pOnce(s.sender, s.rx.addr, 16); // warm-up: connection, handshake, JIT
-    const tcp: number[] = [];
+    const tcp: Run[] = [];
     for (let i = 0; i < runs; i++) {
       tcp.push(await rawTcpOnce(tcpPort, totalMiB));
       for (const s of setups) s.results.push(await libp2pOnce(s.sender, s.rx.addr, totalMiB));
     }
-    const tcpMedian = median(tcp);
-    console.log(`  raw TCP                   ${fmt(tcpMedian)}   (reference)   runs ${tcp.map((x) => x.toFixed(0)).join(' ')}`);
+    const tcpMedian = median(tcp.map((r) => r.mibps));
+    const cpu = (rs: Run[]) => `cpu µs/MiB sender ${median(rs.map((r) => r.senderCpu)).toFixed(0).padStart(4)} receiver ${median(rs.map((r) => r.receiverCpu)).toFixed(0).padStart(4)}`;
+    const list = (rs: Run[]) => rs.map((r) => r.mibps.toFixed(0)).join(' ');
+    console.log(`  raw TCP                   ${fmt(tcpMedian)}   (reference)   ${cpu(tcp)}   runs ${list(tcp)}`);
     for (const s of setups) {
-      const m = median(s.results);
-      console.log(`  libp2p yamux ${s.w.label.padEnd(12)} ${fmt(m)}   ratio ${(m / tcpMedian).toFixed(3)}   runs ${s.results.map((x) => x.toFixed(0)).join(' ')}`);
+      const m = median(s.results.map((r) => r.mibps));
+      console.log(`  libp2p yamux ${s.w.label.padEnd(12)} ${fmt(m)}   ratio ${(m / tcpMedian).toFixed(3)}   ${cpu(s.results)}   runs ${list(s.results)}`);
     }
   } finally {
     for (const s of setups) {
