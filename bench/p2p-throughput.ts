@@ -9,6 +9,7 @@
 //        [--configs 256k/256k,256k/16m,256k/4m,1m/1m,4m/4m,16m/16m] [--only inproc|child]
 import '../src/p2p/polyfill.js';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { createPeerNode, generateIdentity, openChannel, serveProtocol, type PeerNode } from '../src/p2p/index.js';
@@ -50,14 +51,14 @@ async function startReceiver(w: WindowConfig): Promise<{ tcpPort: number; addr: 
   const server = createServer((sock) => {
     let got = 0;
     let want = -1;
-    let cpu0 = process.cpuUsage();
+    let cpu0 = cpuNow();
     sock.on('data', (d: Buffer) => {
       if (want < 0) {
-        cpu0 = process.cpuUsage();
+        cpu0 = cpuNow();
         want = d.readUInt32BE(0) * MIB; // first 4 bytes: how many MiB follow
         got = d.byteLength - 4;
       } else got += d.byteLength;
-      if (got >= want) sock.end(JSON.stringify({ cpuUs: cpuMicros(cpu0) }));
+      if (got >= want) sock.end(JSON.stringify(cpuSince(cpu0)));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -72,12 +73,12 @@ async function startReceiver(w: WindowConfig): Promise<{ tcpPort: number; addr: 
     PROTOCOL,
     async ({ channel }) => {
       let bytes = 0;
-      let cpu0: NodeJS.CpuUsage | undefined;
+      let cpu0: Cpu | undefined;
       for await (const f of channel.frames()) {
-        cpu0 ??= process.cpuUsage();
+        cpu0 ??= cpuNow();
         if (f.kind === 'binary') bytes += f.data.byteLength;
       }
-      await channel.sendJson({ bytes, cpuUs: cpu0 === undefined ? 0 : cpuMicros(cpu0) });
+      await channel.sendJson({ bytes, cpu: cpu0 === undefined ? { process: 0, main: 0 } : cpuSince(cpu0) });
     },
     { repoName: 'bench', isAllowed: () => true, maxFrameSize: FRAME },
   );
@@ -93,15 +94,50 @@ async function startReceiver(w: WindowConfig): Promise<{ tcpPort: number; addr: 
 
 interface Run {
   mibps: number;
-  /** CPU time (user + system) per MiB moved, in microseconds, of each end's whole process. */
+  /**
+   * CPU time (user + system) per MiB moved, in microseconds, of each end: its whole process, and its
+   * main thread alone (the event loop, where libp2p, Noise and the frame channel run; the rest is
+   * mostly V8's garbage-collector threads).
+   */
   senderCpu: number;
   receiverCpu: number;
+  senderMain: number;
+  receiverMain: number;
 }
 
-const cpuMicros = (since: NodeJS.CpuUsage) => {
-  const d = process.cpuUsage(since);
-  return d.user + d.system;
+interface Cpu {
+  process: number;
+  main: number;
+}
+
+/** CPU time used so far, in µs: the process (all threads), and this thread (Linux only, else 0; 10 ms resolution). */
+function cpuNow(): Cpu {
+  const u = process.cpuUsage();
+  let main = 0;
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    main = (Number(f[11]) + Number(f[12])) * 10_000; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    // not Linux
+  }
+  return { process: u.user + u.system, main };
+}
+
+const cpuSince = (t0: Cpu): Cpu => {
+  const t = cpuNow();
+  return { process: t.process - t0.process, main: t.main - t0.main };
 };
+
+function result(mib: number, secs: number, sender: Cpu, receiver: Cpu): Run {
+  return {
+    mibps: mib / secs,
+    senderCpu: sender.process / mib,
+    receiverCpu: receiver.process / mib,
+    senderMain: sender.main / mib,
+    receiverMain: receiver.main / mib,
+  };
+}
 
 async function rawTcpOnce(port: number, mib: number): Promise<Run> {
   const sock = connect(port, '127.0.0.1');
@@ -110,7 +146,7 @@ async function rawTcpOnce(port: number, mib: number): Promise<Run> {
   const reply: Buffer[] = [];
   sock.on('data', (d: Buffer) => reply.push(d));
   const done = new Promise<void>((r) => sock.once('end', () => r()));
-  const cpu0 = process.cpuUsage();
+  const cpu0 = cpuNow();
   const t0 = performance.now();
   const head = Buffer.alloc(4);
   head.writeUInt32BE(mib);
@@ -120,23 +156,23 @@ async function rawTcpOnce(port: number, mib: number): Promise<Run> {
   }
   await done;
   const secs = (performance.now() - t0) / 1000;
-  const senderCpu = cpuMicros(cpu0) / mib;
+  const sender = cpuSince(cpu0);
   sock.destroy();
-  const { cpuUs } = JSON.parse(Buffer.concat(reply).toString()) as { cpuUs: number };
-  return { mibps: mib / secs, senderCpu, receiverCpu: cpuUs / mib };
+  const receiver = JSON.parse(Buffer.concat(reply).toString()) as Cpu;
+  return result(mib, secs, sender, receiver);
 }
 
-async function libp2pOnce(sender: PeerNode, addr: string, mib: number): Promise<Run> {
-  const ch = await openChannel(sender, addr, PROTOCOL, { maxFrameSize: FRAME });
-  const cpu0 = process.cpuUsage();
+async function libp2pOnce(node: PeerNode, addr: string, mib: number): Promise<Run> {
+  const ch = await openChannel(node, addr, PROTOCOL, { maxFrameSize: FRAME });
+  const cpu0 = cpuNow();
   const t0 = performance.now();
   for (let i = 0; i < mib; i++) await ch.sendBinary(payload);
   await ch.close();
-  const reply = (await ch.readJson()) as { bytes: number; cpuUs: number };
+  const reply = (await ch.readJson()) as { bytes: number; cpu: Cpu };
   const secs = (performance.now() - t0) / 1000;
-  const senderCpu = cpuMicros(cpu0) / mib;
+  const sender = cpuSince(cpu0);
   if (reply.bytes !== mib * MIB) throw new Error(`receiver got ${reply.bytes} bytes`);
-  return { mibps: mib / secs, senderCpu, receiverCpu: reply.cpuUs / mib };
+  return result(mib, secs, sender, reply.cpu);
 }
 
 /** Receiver in this process or in a child process (same bundle, `--receiver <window>`). */
@@ -185,7 +221,8 @@ async function measure(child: boolean): Promise<void> {
       for (const s of setups) s.results.push(await libp2pOnce(s.sender, s.rx.addr, totalMiB));
     }
     const tcpMedian = median(tcp.map((r) => r.mibps));
-    const cpu = (rs: Run[]) => `cpu µs/MiB sender ${median(rs.map((r) => r.senderCpu)).toFixed(0).padStart(4)} receiver ${median(rs.map((r) => r.receiverCpu)).toFixed(0).padStart(4)}`;
+    const m = (rs: Run[], key: keyof Run) => median(rs.map((r) => r[key])).toFixed(0).padStart(4);
+    const cpu = (rs: Run[]) => `cpu µs/MiB sender ${m(rs, 'senderCpu')} (main ${m(rs, 'senderMain')}) receiver ${m(rs, 'receiverCpu')} (main ${m(rs, 'receiverMain')})`;
     const list = (rs: Run[]) => rs.map((r) => r.mibps.toFixed(0)).join(' ');
     console.log(`  raw TCP                   ${fmt(tcpMedian)}   (reference)   ${cpu(tcp)}   runs ${list(tcp)}`);
     for (const s of setups) {
