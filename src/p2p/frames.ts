@@ -17,7 +17,8 @@
  *  - send: `stream.send()` always queues; when it returns false we wait for the 'drain' event before
  *    the next frame. (Not `stream.onDrain()`: in @libp2p/utils 7 it caches its promise, so after the
  *    first drain it resolves at once and backpressure is silently lost.) A frame's header and payload
- *    are queued back to back, so an error frame can never land inside another frame.
+ *    are queued back to back (copied into one buffer up to 128 KiB; above that, the header with a
+ *    copy of the first 64 KiB, then the rest), so an error frame can never land inside another frame.
  *  - receive: 'message' events fill a local queue; above `highWaterMark` we `stream.pause()` (Yamux
  *    stops granting window, the sender's `send()` starts returning false) and `resume()` once the
  *    reader catches up. Memory per channel is bounded by highWaterMark + one frame + the Yamux window.
@@ -64,6 +65,35 @@ export interface OpOptions {
 interface Waiter {
   need: number;
   wake: () => void;
+}
+
+/**
+ * A fresh array for `n` bytes that the caller overwrites entirely: not zero-filled first (which
+ * `new Uint8Array(n)` does, and which costs as much as the copy for a 1 MiB frame). A plain
+ * Uint8Array over its own memory, never a view into a shared pool, so it behaves like `new Uint8Array`.
+ */
+function uninitialized(n: number): Uint8Array {
+  return n === 0 ? new Uint8Array(0) : new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
+}
+
+/**
+ * No small send for a frame. Each `stream.send()` becomes a Yamux frame and at least one Noise
+ * message of its own: a header sent alone would cost an encryption, two socket writes and a window
+ * update from the peer, for 5 bytes, and the small window update it earns makes Yamux send the next
+ * bytes as a small frame again. So a frame of up to 2 × COALESCE_LIMIT bytes is copied behind its
+ * header and queued as one buffer; a larger one is queued as its header with a copy of its first
+ * COALESCE_LIMIT bytes (header included), then the rest (more than COALESCE_LIMIT bytes) from the
+ * caller's array. Copying that much costs less than the small send.
+ */
+const COALESCE_LIMIT = 64 * 1024;
+
+/** The frame's header followed by a copy of its payload's first `head` bytes (default: all). */
+function encodeFrame(kind: number, payload: Uint8Array, head = payload.byteLength): Uint8Array {
+  const frame = uninitialized(FRAME_HEADER_SIZE + head);
+  new DataView(frame.buffer).setUint32(0, payload.byteLength);
+  frame[4] = kind;
+  frame.set(head === payload.byteLength ? payload : payload.subarray(0, head), FRAME_HEADER_SIZE);
+  return frame;
 }
 
 const encoder = new TextEncoder();
@@ -321,7 +351,7 @@ export class FrameChannel {
 
   /** Copy the first n buffered bytes into a fresh array (the caller owns it). */
   private copyOut(n: number, consume: boolean): Uint8Array {
-    const out = new Uint8Array(n);
+    const out = uninitialized(n);
     let written = 0;
     let i = 0;
     let off = this.headOffset;
@@ -411,8 +441,8 @@ export class FrameChannel {
   }
 
   /**
-   * Send raw bytes as one frame. The array is queued, not copied: do not modify it until the
-   * returned promise resolves.
+   * Send raw bytes as one frame. An array over 128 KiB is queued, not copied, beyond its first
+   * 64 KiB: do not modify it until the returned promise resolves.
    */
   sendBinary(data: Uint8Array, options: OpOptions = {}): Promise<void> {
     if (data.byteLength > this.maxFrameSize) {
@@ -430,13 +460,12 @@ export class FrameChannel {
   private async writeOne(kind: number, payload: Uint8Array, options: OpOptions): Promise<void> {
     this.throwIfFailed();
     if (this.writeClosed) throw new P2PError('CLOSED', `${this.describe()}: channel already closed for writing`, this.data({}));
-    const header = new Uint8Array(FRAME_HEADER_SIZE);
-    new DataView(header.buffer).setUint32(0, payload.byteLength);
-    header[4] = kind;
     let ok: boolean;
     try {
-      ok = this.stream.send(header);
-      if (payload.byteLength > 0) ok = this.stream.send(payload) && ok;
+      // One send, or two and none of them small (see COALESCE_LIMIT).
+      const head = payload.byteLength <= 2 * COALESCE_LIMIT ? payload.byteLength : COALESCE_LIMIT - FRAME_HEADER_SIZE;
+      ok = this.stream.send(encodeFrame(kind, payload, head));
+      if (head < payload.byteLength) ok = this.stream.send(payload.subarray(head)) && ok;
     } catch (e) {
       const err = this.closeError ?? toP2PError(e, 'CLOSED', `${this.describe()}: send failed`);
       void this.fail(err, false);
@@ -536,12 +565,8 @@ export class FrameChannel {
     if (canWrite && notifyPeer && WIRE_ERROR_CODES.has(err.code)) {
       // Only our side's text goes out: the code plus the message as written here, never a cause.
       const body = encoder.encode(JSON.stringify({ code: err.code, message: err.message.slice(0, 1000) }));
-      const header = new Uint8Array(FRAME_HEADER_SIZE);
-      new DataView(header.buffer).setUint32(0, body.byteLength);
-      header[4] = KIND_ERROR;
       try {
-        this.stream.send(header);
-        this.stream.send(body);
+        this.stream.send(encodeFrame(KIND_ERROR, body));
       } catch {
         // stream went away meanwhile
       }
