@@ -6,7 +6,11 @@
 // why they must). 256k/16m is libp2p's default, 256k/4m ours.
 //
 //   node esbuild.mjs --bench && node out/bench/p2p-throughput.js [--mib 128] [--runs 5] \
-//        [--configs 256k/256k,256k/16m,256k/4m,1m/1m,4m/4m,16m/16m] [--only inproc|child]
+//        [--configs 256k/256k,256k/16m,256k/4m,1m/1m,4m/4m,16m/16m] [--only inproc|child] [--no-tcp]
+//
+// Each row also gives the CPU time per MiB of the sender and the receiver (whole process, and main
+// thread), and `paired`: the median of each run's ratio to the raw TCP run just before it.
+// `node --cpu-prof out/bench/p2p-throughput.js …` profiles both ends (the child gets the node flags).
 import '../src/p2p/polyfill.js';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -39,6 +43,8 @@ const configs: WindowConfig[] = arg('configs', '256k/256k,256k/16m,256k/4m,1m/1m
     return { initial: parseSize(i!), max: parseSize(m ?? i!), label: c };
   });
 const only = arg('only', '');
+/** --no-tcp: libp2p runs only, no raw TCP reference (to profile libp2p alone). */
+const withTcp = !process.argv.includes('--no-tcp');
 const FRAME = MIB;
 const PROTOCOL = '/patchwork/bench/1.0.0';
 const payload = new Uint8Array(FRAME).map((_, i) => i & 0xff);
@@ -213,21 +219,24 @@ async function measure(child: boolean): Promise<void> {
   }
   try {
     const tcpPort = setups[0]!.rx.tcpPort;
-    await rawTcpOnce(tcpPort, 16); // warm-up
+    if (withTcp) await rawTcpOnce(tcpPort, 16); // warm-up
     for (const s of setups) await libp2pOnce(s.sender, s.rx.addr, 16); // warm-up: connection, handshake, JIT
     const tcp: Run[] = [];
     for (let i = 0; i < runs; i++) {
-      tcp.push(await rawTcpOnce(tcpPort, totalMiB));
+      if (withTcp) tcp.push(await rawTcpOnce(tcpPort, totalMiB));
       for (const s of setups) s.results.push(await libp2pOnce(s.sender, s.rx.addr, totalMiB));
     }
-    const tcpMedian = median(tcp.map((r) => r.mibps));
     const m = (rs: Run[], key: keyof Run) => median(rs.map((r) => r[key])).toFixed(0).padStart(4);
     const cpu = (rs: Run[]) => `cpu µs/MiB sender ${m(rs, 'senderCpu')} (main ${m(rs, 'senderMain')}) receiver ${m(rs, 'receiverCpu')} (main ${m(rs, 'receiverMain')})`;
     const list = (rs: Run[]) => rs.map((r) => r.mibps.toFixed(0)).join(' ');
-    console.log(`  raw TCP                   ${fmt(tcpMedian)}   (reference)   ${cpu(tcp)}   runs ${list(tcp)}`);
+    const tcpMedian = withTcp ? median(tcp.map((r) => r.mibps)) : NaN;
+    if (withTcp) console.log(`  raw TCP                   ${fmt(tcpMedian)}   (reference)   ${cpu(tcp)}   runs ${list(tcp)}`);
     for (const s of setups) {
-      const m = median(s.results.map((r) => r.mibps));
-      console.log(`  libp2p yamux ${s.w.label.padEnd(12)} ${fmt(m)}   ratio ${(m / tcpMedian).toFixed(3)}   ${cpu(s.results)}   runs ${list(s.results)}`);
+      const mibps = median(s.results.map((r) => r.mibps));
+      // Each run's ratio to the raw TCP run just before it: less swayed by load that comes and goes.
+      const paired = withTcp ? `  paired ${median(s.results.map((r, i) => r.mibps / tcp[i]!.mibps)).toFixed(3)}` : '';
+      const ratio = withTcp ? `ratio ${(mibps / tcpMedian).toFixed(3)}${paired}` : '';
+      console.log(`  libp2p yamux ${s.w.label.padEnd(12)} ${fmt(mibps)}   ${ratio}   ${cpu(s.results)}   runs ${list(s.results)}`);
     }
   } finally {
     for (const s of setups) {
