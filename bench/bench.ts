@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --runs N] [-- --only corpus,log,real,p2p] [-- --tools patchwork,git] [-- --no-p2p] [-- --out file.md] [-- --keep]`
+// `npm run bench [-- --quick] [-- --runs N] [-- --only corpus,log,real,p2p,throughput] [-- --tools patchwork,git] [-- --no-p2p] [-- --out file.md] [-- --keep]`
 // (--keep leaves the work copies under bench/.corpus/work/ for a look afterwards)
 //
 // Patchwork against the git CLI and isomorphic-git on the same corpus, in the same run. Every
@@ -601,7 +601,7 @@ async function main(): Promise<void> {
     }
     throughputRow();
     peerStartRow();
-  }
+  } else if (only?.includes('throughput')) throughputRow(); // the one-stream row alone, without the sync rows
   const secs = (performance.now() - started) / 1000;
   const header = [
     `# Patchwork benchmarks${quick ? ' (QUICK mode: a smaller corpus and fewer runs; figures are indicative only)' : ''}`,
