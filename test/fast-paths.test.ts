@@ -83,6 +83,22 @@ test('checkout between commits rewrites only the files that differ', async () =>
   assert.deepEqual([s.staged, s.unstaged, s.untracked], [[], [], []]);
 });
 
+test('status checks the tracked files its walk does not meet: deleted ones and ones in ignored folders', async () => {
+  const repo = await repoWith({ '.patchignore': 'build/\n', 'a.txt': 'a\n', 'gone.txt': 'g\n', 'sub/b.txt': 'b\n' });
+  write(repo.root, 'build/out.js', 'built\n');
+  await add(repo, ['build/out.js'], { force: true });
+  await commit(repo, { message: 'track an ignored file' });
+  assert.deepEqual((await status(repo)).unstaged, []);
+  write(repo.root, 'build/out.js', 'rebuilt\n');
+  unlinkSync(join(repo.root, 'gone.txt'));
+  const s = await status(repo);
+  assert.deepEqual(s.unstaged, [
+    { path: 'build/out.js', kind: 'modified' },
+    { path: 'gone.txt', kind: 'deleted' },
+  ]);
+  assert.deepEqual(s.untracked, []);
+});
+
 test('trees with non-ASCII names round-trip, and out-of-order entries are still refused', () => {
   const entries = [
     { mode: '100644' as const, name: 'é.txt', id: '1'.repeat(64) },

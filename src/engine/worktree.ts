@@ -96,20 +96,23 @@ export function walkWorktree(
     }
     return ignored;
   };
+  // Absolute folder paths are built by concatenation (`root` is absolute and normalised already):
+  // path.join's normalising of every folder's path showed in profiles of a 20k-file status.
+  const rootSlash = join(root, '/');
   const visit = (dir: string, inherited: Active) => {
+    const abs = dir ? `${rootSlash}${dir}/` : rootSlash;
     let entries: Dirent[];
     try {
-      entries = readdirSync(join(root, dir), { withFileTypes: true });
+      entries = readdirSync(abs, { withFileTypes: true });
     } catch (e) {
       if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return;
       throw e;
     }
     // A folder holding its own `.patch/` is another repository: its files are not ours (as git skips a nested .git).
-    if (dir && entries.some((d) => d.isDirectory() && d.name.toLowerCase() === REPO_DIR)) return;
+    if (dir && entries.some((d) => d.name.length === REPO_DIR.length && d.isDirectory() && d.name.toLowerCase() === REPO_DIR)) return;
     const own = rules.rulesFor(dir, entries.some((d) => d.name === IGNORE_FILE));
     const active = own ? [...inherited, { ig: own, cut: dir ? dir.length + 1 : 0 }] : inherited;
     const prefix = dir ? `${dir}/` : '';
-    const abs = dir ? `${join(root, dir)}/` : `${root}/`;
     for (const d of entries) {
       const name = d.name;
       if (!dir && name.toLowerCase() === REPO_DIR) continue;
