@@ -6,7 +6,7 @@ import { statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Index, Repository, add, checkout, commit, createBranch, decodeTree, encodeTree, reset, status } from '../src/engine';
-import { tmp, write } from './helpers';
+import { read, tmp, write } from './helpers';
 
 const author = { name: 'Test', email: 'test@example.org' };
 
@@ -97,6 +97,24 @@ test('status checks the tracked files its walk does not meet: deleted ones and o
     { path: 'gone.txt', kind: 'deleted' },
   ]);
   assert.deepEqual(s.untracked, []);
+});
+
+test('checkout reads HEAD from the index only when the index is HEAD: staged changes are carried or refused', async () => {
+  const repo = await repoWith({ 'same.txt': 'same\n', 'differs.txt': 'one\n' });
+  write(repo.root, 'differs.txt', 'two\n');
+  await add(repo, ['']);
+  await commit(repo, { message: 'second' });
+  await createBranch(repo, 'first', 'HEAD~1');
+  write(repo.root, 'same.txt', 'staged\n');
+  await add(repo, ['same.txt']);
+  assert.equal((await repo.readIndex()).treeId, undefined);
+  const r = await checkout(repo, 'first');
+  assert.deepEqual(r.written, ['differs.txt']);
+  assert.deepEqual((await status(repo)).staged, [{ path: 'same.txt', kind: 'modified' }], 'the staged change was carried');
+  assert.equal(read(repo.root, 'same.txt'), 'staged\n');
+  write(repo.root, 'differs.txt', 'staged too\n');
+  await add(repo, ['differs.txt']);
+  await assert.rejects(checkout(repo, 'main'), (e: Error) => /differs\.txt \(staged changes\)/.test(e.message));
 });
 
 test('trees with non-ASCII names round-trip, and out-of-order entries are still refused', () => {
