@@ -2,7 +2,7 @@
 // long way round: the tree id recorded in the index, status limited to a few paths, checkout that
 // only touches files that differ, and the allocation-free tree parser.
 import assert from 'node:assert/strict';
-import { statSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Index, Repository, add, checkout, commit, createBranch, decodeTree, encodeTree, reset, status } from '../src/engine';
@@ -115,6 +115,38 @@ test('checkout reads HEAD from the index only when the index is HEAD: staged cha
   write(repo.root, 'differs.txt', 'staged too\n');
   await add(repo, ['differs.txt']);
   await assert.rejects(checkout(repo, 'main'), (e: Error) => /differs\.txt \(staged changes\)/.test(e.message));
+});
+
+test('files written by checkout carry their exact stat in the index and their mode, and no temporary file is left', async () => {
+  const repo = await repoWith({ 'run.sh': 'echo hi\n', 'a/x.txt': 'one\n', 'keep.txt': 'k\n' });
+  chmodSync(join(repo.root, 'run.sh'), 0o755); // same content, new mode
+  write(repo.root, 'a/x.txt', 'two\n');
+  write(repo.root, 'new/deep/y.txt', 'new\n');
+  await add(repo, ['']);
+  await commit(repo, { message: 'second' });
+  await createBranch(repo, 'first', 'HEAD~1');
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.name === '.patch' ? [] : d.isDirectory() ? files(join(dir, d.name)) : [join(dir, d.name)]));
+  const statsMatchIndex = async (paths: string[]) => {
+    const ix = await repo.readIndex();
+    for (const p of paths) {
+      const st = lstatSync(join(repo.root, p));
+      const e = ix.get(p)!;
+      assert.deepEqual([e.size, e.mtimeMs, e.ctimeMs, e.ino], [st.size, st.mtimeMs, st.ctimeMs, st.ino], `stat of ${p} in the index`);
+    }
+  };
+  const r = await checkout(repo, 'first');
+  assert.deepEqual(r.written, ['a/x.txt', 'run.sh']);
+  assert.deepEqual(r.removed, ['new/deep/y.txt']);
+  assert.equal(statSync(join(repo.root, 'run.sh')).mode & 0o111, 0, 'run.sh is no longer executable');
+  await statsMatchIndex(r.written);
+  const back = await checkout(repo, 'main');
+  assert.deepEqual(back.written, ['a/x.txt', 'new/deep/y.txt', 'run.sh']);
+  assert.notEqual(statSync(join(repo.root, 'run.sh')).mode & 0o100, 0, 'run.sh is executable again');
+  await statsMatchIndex(back.written);
+  assert.deepEqual(files(repo.root).filter((f) => f.includes('.pw-tmp')), []);
+  const s = await status(repo);
+  assert.deepEqual([s.staged, s.unstaged, s.untracked], [[], [], []]);
 });
 
 test('trees with non-ASCII names round-trip, and out-of-order entries are still refused', () => {

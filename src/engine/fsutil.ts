@@ -1,4 +1,4 @@
-import { promises as fsp, readFile as readFileCb, rename as renameCb, writeFile as writeFileCb } from 'node:fs';
+import { promises as fsp, open as openCb, readFile as readFileCb, rename as renameCb, unlink as unlinkCb, writeFile as writeFileCb } from 'node:fs';
 import { promisify } from 'node:util';
 import { dirname, join, basename } from 'node:path';
 import { errnoCode } from './errors';
@@ -65,3 +65,5 @@ export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (i
 export const writeFileFast: (path: string, data: Uint8Array, options: { mode: number }) => Promise<void> = promisify(writeFileCb);
 export const renameFast: (from: string, to: string) => Promise<void> = promisify(renameCb);
 export const readFileFast: (path: string) => Promise<Buffer> = promisify(readFileCb);
+export const openFast: (path: string, flags: string, mode: number) => Promise<number> = promisify(openCb);
+export const unlinkFast: (path: string) => Promise<void> = promisify(unlinkCb);

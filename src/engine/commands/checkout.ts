@@ -120,7 +120,7 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
   await forEachLimit(writes, 8, async ([p, b, before]) => {
     // A checkout is a batch: one blocking read per blob beats four thread-pool round trips each.
     const body = repo.store.readSync ? repo.store.readSync(b.id, 'blob').body : await repo.readBlob(b.id);
-    const st = await writeWorktreeFile(repo.root, p, b.mode, body, folders, { noFolderInTheWay: unchanged && !before?.isDirectory() });
+    const st = await writeWorktreeFile(repo.root, p, b.mode, body, folders, unchanged ? { stats: before } : undefined);
     ix.set({ path: p, id: b.id, mode: b.mode, stage: 0, ...statFields(st) });
   });
   if (force) {
