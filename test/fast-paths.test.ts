@@ -2,11 +2,11 @@
 // long way round: the tree id recorded in the index, status limited to a few paths, checkout that
 // only touches files that differ, and the allocation-free tree parser.
 import assert from 'node:assert/strict';
-import { statSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Index, Repository, add, checkout, commit, createBranch, decodeTree, encodeTree, reset, status } from '../src/engine';
-import { tmp, write } from './helpers';
+import { read, tmp, write } from './helpers';
 
 const author = { name: 'Test', email: 'test@example.org' };
 
@@ -79,6 +79,72 @@ test('checkout between commits rewrites only the files that differ', async () =>
   assert.deepEqual(r.written, ['a/changes.txt']);
   assert.deepEqual(r.removed, ['a/b/added.txt']);
   assert.equal(statSync(join(repo.root, 'a/b/same.txt')).ino, before, 'an unchanged file was not rewritten');
+  const s = await status(repo);
+  assert.deepEqual([s.staged, s.unstaged, s.untracked], [[], [], []]);
+});
+
+test('status checks the tracked files its walk does not meet: deleted ones and ones in ignored folders', async () => {
+  const repo = await repoWith({ '.patchignore': 'build/\n', 'a.txt': 'a\n', 'gone.txt': 'g\n', 'sub/b.txt': 'b\n' });
+  write(repo.root, 'build/out.js', 'built\n');
+  await add(repo, ['build/out.js'], { force: true });
+  await commit(repo, { message: 'track an ignored file' });
+  assert.deepEqual((await status(repo)).unstaged, []);
+  write(repo.root, 'build/out.js', 'rebuilt\n');
+  unlinkSync(join(repo.root, 'gone.txt'));
+  const s = await status(repo);
+  assert.deepEqual(s.unstaged, [
+    { path: 'build/out.js', kind: 'modified' },
+    { path: 'gone.txt', kind: 'deleted' },
+  ]);
+  assert.deepEqual(s.untracked, []);
+});
+
+test('checkout reads HEAD from the index only when the index is HEAD: staged changes are carried or refused', async () => {
+  const repo = await repoWith({ 'same.txt': 'same\n', 'differs.txt': 'one\n' });
+  write(repo.root, 'differs.txt', 'two\n');
+  await add(repo, ['']);
+  await commit(repo, { message: 'second' });
+  await createBranch(repo, 'first', 'HEAD~1');
+  write(repo.root, 'same.txt', 'staged\n');
+  await add(repo, ['same.txt']);
+  assert.equal((await repo.readIndex()).treeId, undefined);
+  const r = await checkout(repo, 'first');
+  assert.deepEqual(r.written, ['differs.txt']);
+  assert.deepEqual((await status(repo)).staged, [{ path: 'same.txt', kind: 'modified' }], 'the staged change was carried');
+  assert.equal(read(repo.root, 'same.txt'), 'staged\n');
+  write(repo.root, 'differs.txt', 'staged too\n');
+  await add(repo, ['differs.txt']);
+  await assert.rejects(checkout(repo, 'main'), (e: Error) => /differs\.txt \(staged changes\)/.test(e.message));
+});
+
+test('files written by checkout carry their exact stat in the index and their mode, and no temporary file is left', async () => {
+  const repo = await repoWith({ 'run.sh': 'echo hi\n', 'a/x.txt': 'one\n', 'keep.txt': 'k\n' });
+  chmodSync(join(repo.root, 'run.sh'), 0o755); // same content, new mode
+  write(repo.root, 'a/x.txt', 'two\n');
+  write(repo.root, 'new/deep/y.txt', 'new\n');
+  await add(repo, ['']);
+  await commit(repo, { message: 'second' });
+  await createBranch(repo, 'first', 'HEAD~1');
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.name === '.patch' ? [] : d.isDirectory() ? files(join(dir, d.name)) : [join(dir, d.name)]));
+  const statsMatchIndex = async (paths: string[]) => {
+    const ix = await repo.readIndex();
+    for (const p of paths) {
+      const st = lstatSync(join(repo.root, p));
+      const e = ix.get(p)!;
+      assert.deepEqual([e.size, e.mtimeMs, e.ctimeMs, e.ino], [st.size, st.mtimeMs, st.ctimeMs, st.ino], `stat of ${p} in the index`);
+    }
+  };
+  const r = await checkout(repo, 'first');
+  assert.deepEqual(r.written, ['a/x.txt', 'run.sh']);
+  assert.deepEqual(r.removed, ['new/deep/y.txt']);
+  assert.equal(statSync(join(repo.root, 'run.sh')).mode & 0o111, 0, 'run.sh is no longer executable');
+  await statsMatchIndex(r.written);
+  const back = await checkout(repo, 'main');
+  assert.deepEqual(back.written, ['a/x.txt', 'new/deep/y.txt', 'run.sh']);
+  assert.notEqual(statSync(join(repo.root, 'run.sh')).mode & 0o100, 0, 'run.sh is executable again');
+  await statsMatchIndex(back.written);
+  assert.deepEqual(files(repo.root).filter((f) => f.includes('.pw-tmp')), []);
   const s = await status(repo);
   assert.deepEqual([s.staged, s.unstaged, s.untracked], [[], [], []]);
 });

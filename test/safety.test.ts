@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { Repository, encodeCommit, objectId } from '../src/engine';
@@ -116,6 +116,31 @@ test('checkout never writes through a symlink that replaced a folder', async () 
   const r = await pw(dir, 'checkout', 'more');
   assert.equal(r.code, 1);
   assert.deepEqual(readdirSync(outside), [], 'nothing written through the link');
+});
+
+test('checkout replaces a file that is a symlink or has another hard link, never writing through it', async () => {
+  const dir = await repoWith({ 'a.txt': 'one\n', 'b.txt': 'one\n' });
+  await ok(dir, 'checkout', '-b', 'two');
+  write(dir, 'a.txt', 'two\n');
+  write(dir, 'b.txt', 'two\n');
+  await ok(dir, 'commit', '-am', 'two');
+  await ok(dir, 'checkout', 'main');
+  const outside = tmp();
+  // b.txt gets a second name outside the work tree: its content is unchanged, so it is not a local change.
+  linkSync(join(dir, 'b.txt'), join(outside, 'b-link.txt'));
+  // a.txt becomes a symlink to a file outside: a local change, so only --force replaces it.
+  write(outside, 'victim.txt', 'victim\n');
+  unlinkSync(join(dir, 'a.txt'));
+  symlinkSync(join(outside, 'victim.txt'), join(dir, 'a.txt'));
+  const r = await pw(dir, 'checkout', 'two');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /a\.txt \(modified\)/);
+  await ok(dir, 'checkout', '--force', 'two');
+  assert.ok(!lstatSync(join(dir, 'a.txt')).isSymbolicLink());
+  assert.equal(read(dir, 'a.txt'), 'two\n');
+  assert.equal(read(dir, 'b.txt'), 'two\n');
+  assert.equal(read(outside, 'victim.txt'), 'victim\n', 'nothing written through the symlink');
+  assert.equal(read(outside, 'b-link.txt'), 'one\n', 'the other name of b.txt keeps the old content');
 });
 
 test('failed commands leave the repository exactly as it was', async () => {

@@ -1,4 +1,4 @@
-import { promises as fsp, readFile as readFileCb, rename as renameCb, writeFile as writeFileCb } from 'node:fs';
+import { promises as fsp, open as openCb, readFile as readFileCb, rename as renameCb, unlink as unlinkCb, writeFile as writeFileCb } from 'node:fs';
 import { promisify } from 'node:util';
 import { dirname, join, basename } from 'node:path';
 import { errnoCode } from './errors';
@@ -9,8 +9,10 @@ let counter = 0;
 export async function atomicWrite(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${++counter}.tmp`);
   try {
-    await fsp.writeFile(tmp, data, { mode });
-    await fsp.rename(tmp, path);
+    // The callback flavour: fs.promises.writeFile writes in 512 KiB chunks, a thread-pool round trip
+    // each, and the index of a 20k-file repository is 2.5 MB.
+    await writeFileFast(tmp, typeof data === 'string' ? Buffer.from(data) : data, { mode });
+    await renameFast(tmp, path);
   } catch (e) {
     await fsp.rm(tmp, { force: true });
     throw e;
@@ -63,3 +65,5 @@ export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (i
 export const writeFileFast: (path: string, data: Uint8Array, options: { mode: number }) => Promise<void> = promisify(writeFileCb);
 export const renameFast: (from: string, to: string) => Promise<void> = promisify(renameCb);
 export const readFileFast: (path: string) => Promise<Buffer> = promisify(readFileCb);
+export const openFast: (path: string, flags: string, mode: number) => Promise<number> = promisify(openCb);
+export const unlinkFast: (path: string) => Promise<void> = promisify(unlinkCb);

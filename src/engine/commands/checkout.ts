@@ -36,18 +36,12 @@ function blocked(problems: { path: string; why: string }[]): PatchworkError {
  */
 export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to: FlatTree, opts: { force?: boolean } = {}): Promise<SwitchResult> {
   const force = !!opts.force;
-  const paths = new Set<string>([...from.keys(), ...to.keys()]);
-  if (force) for (const p of [...ix.entries.keys(), ...ix.conflicts.keys()]) paths.add(p);
-  const writes: [string, FlatEntry][] = [];
+  /** Each file to write with what was at its path before (undefined: nothing). */
+  const writes: [string, FlatEntry, Stats | undefined][] = [];
   const deletes: string[] = [];
-  const notFolders = new Set<string>(); // write targets that were seen not to be folders
   const problems: { path: string; why: string }[] = [];
 
-  for (const p of paths) {
-    const a = from.get(p);
-    const b = to.get(p);
-    // Paths the two trees agree on keep whatever is in the index and work tree: no stat, no read.
-    if (!force && same(a, b)) continue;
+  const look = async (p: string, a: FlatEntry | undefined, b: FlatEntry | undefined) => {
     const e = ix.entries.get(p);
     const st = lstatOrUndefined(repo.root, p);
     const wt = st && !st.isDirectory() && e ? await compareWithIndex(repo, ix, e, st) : undefined;
@@ -55,46 +49,55 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
     if (!force) {
       if (ix.conflicts.has(p)) {
         problems.push({ path: p, why: 'unresolved conflict' });
-        continue;
+        return;
       }
       if (!same(e, a) && !same(e, b)) {
         problems.push({ path: p, why: 'staged changes' });
-        continue;
+        return;
       }
       if (e && wt && !wt.same && !worktreeIs(b)) {
         problems.push({ path: p, why: 'modified' });
-        continue;
+        return;
       }
       if (!e && st && !st.isDirectory() && b) {
         problems.push({ path: p, why: 'untracked file' });
-        continue;
+        return;
       }
     }
     if (b) {
-      if (!(same(e, b) && wt?.same)) {
-        writes.push([p, b]);
-        if (!st?.isDirectory()) notFolders.add(p);
-      }
+      if (!(same(e, b) && wt?.same)) writes.push([p, b, st]);
       else ix.set({ ...e!, ...statFields(st!) });
     } else if (e || a || ix.conflicts.has(p)) {
       if (e || ix.conflicts.has(p)) deletes.push(p);
       else if (force && st) deletes.push(p);
     }
+  };
+  // Paths the two trees agree on keep whatever is in the index and work tree: no stat, no read.
+  let inBoth = 0;
+  for (const [p, a] of from) {
+    const b = to.get(p);
+    if (b) inBoth++;
+    if (force || !same(a, b)) await look(p, a, b);
+  }
+  // Paths only `to` has (none when every path of `to` was met above: then no second pass).
+  if (inBoth < to.size) for (const [p, b] of to) if (!from.has(p)) await look(p, undefined, b);
+  if (force) {
+    for (const p of [...ix.entries.keys(), ...ix.conflicts.keys()]) if (!from.has(p) && !to.has(p)) await look(p, undefined, undefined);
   }
 
-  // Files and folders in each other's way (each parent folder is looked at once).
+  // Files and folders in each other's way. Each parent folder is looked at once: when a folder has
+  // been seen, so have its own parents.
   const deleting = new Set(deletes);
   const rules = new IgnoreRules(repo.root);
   const parentStats = new Map<string, Stats | undefined>();
-  for (const [p] of writes) {
-    const parts = p.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const d = parts.slice(0, i).join('/');
-      let st = parentStats.get(d);
-      if (st === undefined && !parentStats.has(d)) parentStats.set(d, (st = lstatOrUndefined(repo.root, d)));
-      if (st && !st.isDirectory() && !deleting.has(d) && !force) problems.push({ path: d, why: 'untracked file in the way' });
+  for (const [p, , st] of writes) {
+    for (let cut = p.lastIndexOf('/'); cut > 0; cut = p.lastIndexOf('/', cut - 1)) {
+      const d = p.slice(0, cut);
+      if (parentStats.has(d)) break;
+      const dst = lstatOrUndefined(repo.root, d);
+      parentStats.set(d, dst);
+      if (dst && !dst.isDirectory() && !deleting.has(d) && !force) problems.push({ path: d, why: 'untracked file in the way' });
     }
-    const st = lstatOrUndefined(repo.root, p);
     if (st?.isDirectory()) {
       const inside = walkWorktree(repo.root, rules, p).files.map((f) => f.path);
       const left = inside.filter((f) => !deleting.has(f));
@@ -114,10 +117,10 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
   // parent folders are folders and no folder sits where a file goes, so writes need not look again.
   const unchanged = deletes.length === 0;
   if (unchanged) for (const [d, st] of parentStats) if (st?.isDirectory()) folders.add(d);
-  await forEachLimit(writes, 8, async ([p, b]) => {
+  await forEachLimit(writes, 8, async ([p, b, before]) => {
     // A checkout is a batch: one blocking read per blob beats four thread-pool round trips each.
     const body = repo.store.readSync ? repo.store.readSync(b.id, 'blob').body : await repo.readBlob(b.id);
-    const st = await writeWorktreeFile(repo.root, p, b.mode, body, folders, { noFolderInTheWay: unchanged && notFolders.has(p) });
+    const st = await writeWorktreeFile(repo.root, p, b.mode, body, folders, unchanged ? { stats: before } : undefined);
     ix.set({ path: p, id: b.id, mode: b.mode, stage: 0, ...statFields(st) });
   });
   if (force) {
@@ -125,6 +128,19 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
     ix.conflicts.clear();
   }
   return { written: writes.map(([p]) => p).sort(), removed: deletes.filter((p) => !to.has(p)).sort() };
+}
+
+/**
+ * HEAD's tree, flattened. When the index records that its entries make exactly that tree (see
+ * `Index.treeId`), they are that tree, and no tree object is read: half the tree reads of a
+ * checkout (1,000 of 2,000 on the 20k-file benchmark).
+ */
+export async function treeOfHead(repo: Repository, ix: Index, headId: string | undefined): Promise<FlatTree> {
+  if (headId && ix.treeId !== undefined && !ix.conflicts.size && ix.treeId === (await repo.readCommit(headId)).tree) {
+    // A copy of the map (switchTree updates the index as it goes); entries are replaced, never changed.
+    return new Map<string, FlatEntry>(ix.entries);
+  }
+  return repo.commitTree(headId);
 }
 
 export interface CheckoutOptions {
@@ -170,7 +186,7 @@ export async function checkout(repo: Repository, target: string | undefined, opt
     const ix = (await repo.readIndex()).clone();
     let result: SwitchResult = { written: [], removed: [] };
     if (id !== head.id || opts.force) {
-      const [from, to] = await Promise.all([repo.commitTree(head.id), repo.commitTree(id)]);
+      const [from, to] = await Promise.all([treeOfHead(repo, ix, head.id), repo.commitTree(id)]);
       result = await switchTree(repo, ix, from, to, { force: opts.force });
       if (id && ix.matchesTree(to)) ix.treeId = (await repo.readCommit(id)).tree;
       await repo.writeIndex(ix);

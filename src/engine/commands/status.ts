@@ -71,21 +71,21 @@ export async function worktreeState(repo: Repository, ix: Index, specs?: readonl
   const racyBefore = ix.fileMtimeMs;
   // Paths are de-duplicated only when several pathspecs may overlap; a single walk visits each once.
   const dedupe = starts.length > 1;
-  const walkedFiles: string[][] = [];
+  // Without de-duplication the walk keeps the index entries it met, not the paths it built: those
+  // strings then die young instead of being carried through every scavenge of a 20k-file walk.
+  const seenEntries: IndexEntry[] = [];
   let trackedSeen = 0;
   for (const start of starts) {
-    const paths: string[] = [];
-    walkedFiles.push(paths);
     const visit = (path: string, stats: Stats) => {
       if (dedupe) {
         if (seen.has(path)) return;
         seen.add(path);
       }
-      paths.push(path);
       const e = ix.entries.get(path);
       // The common case, a file whose stat matches the index, is settled here without a promise.
       if (e) {
         trackedSeen++;
+        if (!dedupe) seenEntries.push(e);
         if (!(e.mtimeMs < racyBefore && statMatches(e, stats))) pending.push(check(e, stats));
       } else if (!ix.conflicts.has(path) && (start === path ? !rules.isIgnored(path, false) : true)) state.untracked.push(path);
     };
@@ -96,7 +96,7 @@ export async function worktreeState(repo: Repository, ix: Index, specs?: readonl
   // Tracked files the walk did not visit: deleted, or inside an ignored folder.
   const tracked = specs ? entriesUnder(ix, specs) : ix.entries;
   if (trackedSeen < tracked.size) {
-    if (!dedupe) for (const paths of walkedFiles) for (const p of paths) seen.add(p);
+    if (!dedupe) for (const e of seenEntries) seen.add(e.path);
     for (const [path, e] of tracked) {
       if (seen.has(path)) continue;
       pending.push(check(e, lstatOrUndefined(repo.root, path)));
