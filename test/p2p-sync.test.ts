@@ -31,6 +31,7 @@ test('clone with an invite: metadata, collaborators, every branch and tag, check
   assert.equal(await bob.refs.read('refs/tags/v1'), await alice.repo.headCommit());
   assert.deepEqual((await ok(r.root, 'status', '--short')).out, '');
   assert.deepEqual((await fsck(bob)).problems, []);
+  assert.equal((await bob.readIndex()).treeId, (await bob.readCommit((await bob.headCommit())!)).tree, 'the clone\'s index records its tree');
   // The owner is registered as a collaborator of the clone, and the clone as one of the owner.
   const bobs = await listCollaborators(bob);
   assert.deepEqual(bobs.map((c) => [c.peerId, c.role]), [[alice.peerId, 'writer']]);

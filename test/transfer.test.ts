@@ -140,6 +140,8 @@ test('fastForwardBranch: moves a checked-out branch and its files, refuses diver
   assert.equal(await repoB.headCommit(), oldB);
   // A pull may carry an unrelated local edit along.
   assert.equal(await repoB.withLock('t', () => fastForwardBranch(repoB, 'main', tip)), 'fast-forward');
+  // The index was HEAD's tree and now is the new tip's, and records it (status reads no tree).
+  assert.equal((await repoB.readIndex()).treeId, (await repoB.readCommit(tip)).tree);
   assert.equal((await import('node:fs')).readFileSync(`${b}/file0.txt`, 'utf8'), 'ahead\n');
   assert.equal((await import('node:fs')).readFileSync(`${b}/file1.txt`, 'utf8'), 'local edit\n');
   assert.equal(await repoB.withLock('t', () => fastForwardBranch(repoB, 'main', oldB)), 'behind');

@@ -98,12 +98,17 @@ export async function fastForwardBranch(repo: Repository, branch: string, newId:
       if (s.staged.length || s.unstaged.length || s.conflicts.length) return 'dirty';
     }
     const ix = (await repo.readIndex()).clone();
+    const treeOf = async (id: string | undefined) => (id ? (await repo.readCommit(id)).tree : undefined);
+    const [curTree, newTree] = [await treeOf(cur), (await treeOf(newId))!];
+    // An index that was exactly the old commit's tree is exactly the new one's afterwards; recording
+    // that spares the next status reading any tree.
+    const wasHead = curTree ? ix.treeId === curTree : ix.entries.size === 0 && ix.conflicts.size === 0;
     try {
       // Only the paths the two commits disagree on: a pull of one commit into a big tree reads a
       // handful of trees instead of flattening both whole.
-      const treeOf = async (id: string | undefined) => (id ? (await repo.readCommit(id)).tree : undefined);
-      const [from, to] = await repo.flattenChanged(await treeOf(cur), await treeOf(newId));
+      const [from, to] = await repo.flattenChanged(curTree, newTree);
       await switchTree(repo, ix, from, to);
+      if (wasHead) ix.treeId = newTree;
     } catch (e) {
       if (e instanceof PatchworkError && e.code === 'DIRTY_WORKTREE') return 'dirty';
       throw e;
