@@ -6,6 +6,7 @@
 import type * as vscode from 'vscode';
 import type { ResourceGroupId } from './labels';
 import type { RefreshStats } from './repository';
+import type { StartupMark } from './startup';
 import type { StatusSnapshot } from './status';
 import type { PeerState, SyncCounts } from './syncLabels';
 import type { Responder } from './ui';
@@ -51,6 +52,8 @@ export interface TestApi {
   peer(root: vscode.Uri): PeerTestView | undefined;
   /** How long loading out/peer.js took (ms), once loaded. */
   peerModuleLoadMs(): number | undefined;
+  /** Start-up milestones (scan, module load, each peer starting and listening), in ms after `activate()` returned. */
+  startupTimeline(): readonly StartupMark[];
   /** The Collaborators view's rows ("label — description", two spaces of indent per level). */
   collaboratorRows(): Promise<string[]>;
   /** What is selected in the Collaborators view (collaborator names). */

@@ -66,11 +66,13 @@ export function activate(context: vscode.ExtensionContext): PatchworkApi {
   setImmediate(() =>
     manager
       .start()
+      .then(() => peers.timeline.mark('workspace scanned, repositories opened'))
       .catch((e) => logError(log, 'Scanning the workspace for repositories', e))
       .finally(() => void peers.start()),
   );
 
   const activationMs = performance.now() - started;
+  peers.timeline.setOrigin(started + activationMs);
   log.info(`Patchwork activated in ${activationMs.toFixed(1)} ms (VS Code ${vscode.version})`);
   const api: PatchworkApi = {
     version: 1,
@@ -115,6 +117,7 @@ export function activate(context: vscode.ExtensionContext): PatchworkApi {
               };
             },
             peerModuleLoadMs: () => peers.host.loadMs,
+            startupTimeline: () => peers.timeline.list(),
             collaboratorRows: () => peers.view.rows(),
             collaboratorNode: (root, name) => {
               const repo = manager.getRepository(root);

@@ -21,6 +21,7 @@ import type { DiscoveryRequest, Endpoint, HostLogger, ServiceEvent } from './pee
 import { adoptError, hostCall, type PeerHostLoader } from './peerHost';
 import type { PatchworkRepository } from './repository';
 import { onDidChangeSettings, readPeerSettings, readSettings, type PeerSettings } from './settings';
+import type { StartupTimeline } from './startup';
 import type { PeerState } from './syncLabels';
 
 export type { PeerState } from './syncLabels';
@@ -54,6 +55,7 @@ export class RepositoryPeer implements vscode.Disposable {
     private readonly repo: PatchworkRepository,
     private readonly host: PeerHostLoader,
     private readonly log: Log,
+    private readonly timeline?: StartupTimeline,
   ) {
     const prefix = `[peer ${basename(repo.root)}]`;
     this.logger = {
@@ -103,6 +105,7 @@ export class RepositoryPeer implements vscode.Disposable {
       if (!settings.startOnActivation && !opts.evenIfOff) return this.setState({ kind: 'stopped', reason: 'patchwork.peer.startOnActivation is off (run "Patchwork: Start Peer")' });
       this.setState({ kind: 'starting' });
       const t0 = performance.now();
+      this.timeline?.markOnce(`peer starting: ${this.repo.root}`, t0);
       try {
         const host = await this.host.load();
         if (await this.adoptExternal()) return;
@@ -118,13 +121,15 @@ export class RepositoryPeer implements vscode.Disposable {
           if (e.type === 'addresses' && this._state.kind === 'online') this.setState({ ...this._state, addresses: e.addresses });
           this._onEvent.fire(e);
         });
-        this.startMs = performance.now() - t0;
         this.onlineAt = performance.now();
+        this.startMs = this.onlineAt - t0;
         const client = this.client;
         this.client = undefined;
         void client?.then((c) => c.stop()).catch(() => undefined);
         const features = Object.entries(ep.features).filter(([, on]) => on).map(([f]) => f);
-        this.log.info(`Peer ${ep.peerId} for ${this.repo.root} listening on ${ep.addresses().join(', ')} (started in ${this.startMs.toFixed(0)} ms${features.length ? `; discovery: ${features.join(', ')}` : ''})`);
+        const sinceActivate = this.timeline?.markOnce(`peer listening: ${this.repo.root}`, this.onlineAt);
+        const after = sinceActivate === undefined ? '' : `; listening ${sinceActivate.toFixed(0)} ms after activate`;
+        this.log.info(`Peer ${ep.peerId} for ${this.repo.root} listening on ${ep.addresses().join(', ')} (started in ${this.startMs.toFixed(0)} ms${after}${features.length ? `; discovery: ${features.join(', ')}` : ''})`);
         this.setState({ kind: 'online', peerId: ep.peerId, addresses: ep.addresses(), discovery: features });
       } catch (e) {
         const err = adoptError(e);

@@ -12,12 +12,15 @@ import type { RepositoryManager } from './model';
 import { PeerHostLoader } from './peerHost';
 import type { PatchworkRepository } from './repository';
 import type { RepositoryScm } from './scm';
+import { StartupTimeline } from './startup';
 import { RepositorySync } from './sync';
 import type { UI } from './ui';
 
 export class Peers implements vscode.Disposable {
   readonly host: PeerHostLoader;
   readonly view: CollaboratorsView;
+  /** Milestones from `activate()` returning to the peers listening (the log and the test API report them). */
+  readonly timeline = new StartupTimeline();
   private readonly syncs = new Map<PatchworkRepository, { sync: RepositorySync; subs: vscode.Disposable[] }>();
   private readonly disposables: vscode.Disposable[] = [];
   private started = false;
@@ -49,7 +52,8 @@ export class Peers implements vscode.Disposable {
 
   private open(repo: PatchworkRepository): void {
     if (this.syncs.has(repo)) return;
-    const sync = new RepositorySync(repo, this.host, this.log, this.ui, { showCollaborator: (s, peerId) => void this.view.reveal(s, peerId) });
+    this.timeline.markOnce(`repository opened: ${repo.root}`);
+    const sync = new RepositorySync(repo, this.host, this.log, this.ui, { showCollaborator: (s, peerId) => void this.view.reveal(s, peerId) }, this.timeline);
     const subs: vscode.Disposable[] = [sync.onDidChange(() => this.view.refresh())];
     const scm = this.scmOf(repo);
     if (scm) subs.push(scm.statusBar.addContribution(sync.contribution));
@@ -75,8 +79,10 @@ export class Peers implements vscode.Disposable {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.timeline.markOnce('peer module loading');
     try {
       await this.host.load();
+      this.timeline.markOnce('peer module loaded');
     } catch (e) {
       logError(this.log, 'Loading the peer-to-peer module', e);
       return;

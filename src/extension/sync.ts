@@ -19,6 +19,7 @@ import { RepositoryPeer, type StatusBarContribution } from './peer';
 import { compareReach } from './reach';
 import type { OperationProgress, PatchworkRepository } from './repository';
 import { onDidChangeSettings, readPeerSettings } from './settings';
+import type { StartupTimeline } from './startup';
 import { deliveredWhy, peerItem, plural, progressLine, pullReport, pushReport, syncTitle, syncTooltip, type Report, type SyncCounts } from './syncLabels';
 import type { UI } from './ui';
 
@@ -83,8 +84,9 @@ export class RepositorySync implements vscode.Disposable {
     private readonly log: Log,
     private readonly ui: UI,
     private readonly hooks: SyncHooks,
+    timeline?: StartupTimeline,
   ) {
-    this.peer = new RepositoryPeer(repo, host, log);
+    this.peer = new RepositoryPeer(repo, host, log, timeline);
     const commands = () => this.statusCommands();
     this.contribution = {
       get commands() {

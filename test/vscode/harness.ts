@@ -29,6 +29,12 @@ export interface WorkbenchOptions {
   extensionPath?: string;
   /** How long to wait for the server to listen and the workbench to load. Default 30 s. */
   startTimeoutMs?: number;
+  /**
+   * A folder for VS Code's user data and server data (extensions' global storage) that outlives the
+   * run, so a later run starts as a second start would (e.g. with the peer module's code cache).
+   * Default: inside the run folder, removed afterwards.
+   */
+  dataDir?: string;
 }
 
 export interface RunOptions extends WorkbenchOptions {
@@ -178,6 +184,8 @@ export interface ServerOptions {
   startTimeoutMs?: number;
   /** Port on 127.0.0.1 (default: a free one). */
   port?: number;
+  /** See WorkbenchOptions.dataDir. */
+  dataDir?: string;
 }
 
 /** A running VS Code server on 127.0.0.1 with a run folder of its own (HOME, TMPDIR, user data). */
@@ -217,7 +225,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<VSCodeServe
   };
   const home = dir('home');
   const tmp = dir('tmp');
-  const userData = dir('user-data');
+  const kept = (name: string) => {
+    const p = join(opts.dataDir!, name);
+    mkdirSync(p, { recursive: true });
+    return p;
+  };
+  const userData = opts.dataDir ? kept('user-data') : dir('user-data');
+  const serverData = opts.dataDir ? kept('server-data') : dir('server-data');
   const xdg = { XDG_CONFIG_HOME: dir('home/.config'), XDG_CACHE_HOME: dir('home/.cache'), XDG_DATA_HOME: dir('home/.local/share') };
   mkdirSync(join(userData, 'User'), { recursive: true });
   writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({ ...quietSettings, ...opts.settings }, null, 2));
@@ -279,7 +293,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<VSCodeServe
       '--enable-smoke-test-driver', // lets the page pass extensionTestsPath in the payload
       '--telemetry-level', 'off',
       '--user-data-dir', userData,
-      '--server-data-dir', dir('server-data'),
+      '--server-data-dir', serverData,
       '--extensions-dir', dir('extensions'),
     ];
     server = spawn(build.nodeBin, serverArgs, { cwd: runDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -336,7 +350,7 @@ async function startSession(opts: WorkbenchOptions, suite: string | undefined): 
     if (p !== undefined && (!isAbsolute(p) || !existsSync(p))) throw new Error(`${name} must be an existing absolute path: ${p}`);
   }
   const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
-  const server = await startServer({ settings: opts.settings, env: opts.env, startTimeoutMs });
+  const server = await startServer({ settings: opts.settings, env: opts.env, startTimeoutMs, dataDir: opts.dataDir });
   const { diagnostics } = server;
   const logLines: string[] = [];
   let context: BrowserContext | undefined;

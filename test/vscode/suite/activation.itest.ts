@@ -66,8 +66,10 @@ suite('Extension activation', () => {
     const online = ['alpha', 'beta'].map((n) => t.peer(folder(n))!);
     console.log(
       `[measure] activate() ${t.activationMs.toFixed(1)} ms; then out/peer.js (libp2p) loaded in ${loadMs?.toFixed(0)} ms; ` +
-        `peers started in ${online.map((p) => p.startMs?.toFixed(0)).join(', ')} ms, online ${online.map((p) => ((p.onlineAt ?? 0) - t.activatedAt).toFixed(0)).join(', ')} ms after activate() returned`,
+        `peers started in ${online.map((p) => p.startMs?.toFixed(0)).join(', ')} ms, peer listening ${online.map((p) => ((p.onlineAt ?? 0) - t.activatedAt).toFixed(0)).join(', ')} ms after activate() returned`,
     );
+    const base = (p: string) => p.replace(/^(.*: ).*[/\\]([^/\\]+)$/, '$1$2');
+    console.log(`[measure] start-up timeline (ms after activate() returned): ${t.startupTimeline().map((m) => `${m.ms.toFixed(0)} ${base(m.name)}`).join('; ')}`);
     assert.ok(loadMs !== undefined);
     for (const p of online) assert.ok(p.onlineAt! > t.activatedAt, 'the peers start only after activate() has returned');
   });
