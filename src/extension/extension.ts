@@ -62,14 +62,15 @@ export function activate(context: vscode.ExtensionContext): PatchworkApi {
     refresh: () => repo.refresh(),
   });
 
-  // Discovery runs after activate returns; the peer module (libp2p) loads once it has finished.
-  setImmediate(() =>
+  // After activate returns: scan the workspace for repositories and, meanwhile, load the peer module
+  // (libp2p); each repository's peer starts as soon as the scan has found it (peers.ts).
+  setImmediate(() => {
+    void peers.start();
     manager
       .start()
       .then(() => peers.timeline.mark('workspace scanned, repositories opened'))
-      .catch((e) => logError(log, 'Scanning the workspace for repositories', e))
-      .finally(() => void peers.start()),
-  );
+      .catch((e) => logError(log, 'Scanning the workspace for repositories', e));
+  });
 
   const activationMs = performance.now() - started;
   peers.timeline.setOrigin(started + activationMs);

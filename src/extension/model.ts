@@ -12,6 +12,12 @@ import type { Log } from './log';
 import { PatchworkRepository } from './repository';
 import { onDidChangeSettings, readSettings } from './settings';
 
+/** A repository being opened: its root, and whether it opened (undefined: it could not be opened). */
+export interface WillOpenRepository {
+  readonly root: string;
+  readonly opened: Promise<PatchworkRepository | undefined>;
+}
+
 const SKIP_SCAN = new Set(['node_modules', PATCH_DIR, '.git']);
 
 async function isRepositoryRoot(dir: string): Promise<boolean> {
@@ -27,6 +33,12 @@ export class RepositoryManager implements vscode.Disposable {
   private readonly _onDidOpen = new vscode.EventEmitter<PatchworkRepository>();
   private readonly _onDidClose = new vscode.EventEmitter<PatchworkRepository>();
   private readonly _onDidChangeState = new vscode.EventEmitter<PatchworkRepository>();
+  private readonly _onWillOpen = new vscode.EventEmitter<WillOpenRepository>();
+  /**
+   * A repository was found and is being opened (its first status walk has not run yet): what needs
+   * only its root, such as its peer, can start now instead of after that walk.
+   */
+  readonly onWillOpenRepository = this._onWillOpen.event;
   readonly onDidOpenRepository = this._onDidOpen.event;
   readonly onDidCloseRepository = this._onDidClose.event;
   /** Any repository's state changed (a refresh finished). */
@@ -142,6 +154,7 @@ export class RepositoryManager implements vscode.Disposable {
         }
       })();
       this.opening.set(root, p);
+      this._onWillOpen.fire({ root, opened: p });
     }
     return p;
   }
@@ -187,6 +200,7 @@ export class RepositoryManager implements vscode.Disposable {
     for (const r of this.repositories) this.closeRepository(r.root);
     this.folderWatchers.forEach((d) => d.dispose());
     this.disposables.forEach((d) => d.dispose());
+    this._onWillOpen.dispose();
     this._onDidOpen.dispose();
     this._onDidClose.dispose();
     this._onDidChangeState.dispose();

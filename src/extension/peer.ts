@@ -19,7 +19,6 @@ import { errorText } from './errors';
 import type { Log } from './log';
 import type { DiscoveryRequest, Endpoint, HostLogger, ServiceEvent } from './peer-host';
 import { adoptError, hostCall, type PeerHostLoader } from './peerHost';
-import type { PatchworkRepository } from './repository';
 import { onDidChangeSettings, readPeerSettings, readSettings, type PeerSettings } from './settings';
 import type { StartupTimeline } from './startup';
 import type { PeerState } from './syncLabels';
@@ -32,6 +31,15 @@ export interface StatusBarContribution {
   readonly onDidChange: vscode.Event<void>;
 }
 
+/** What a peer needs of its repository: only where it is (it may start before the repository's first status walk). */
+export interface PeerRepository {
+  readonly root: string;
+  readonly rootUri: vscode.Uri;
+}
+
+/** Service events held until the first listener subscribes (a peer can be online before its RepositorySync exists). */
+const MAX_HELD_EVENTS = 100;
+
 export class RepositoryPeer implements vscode.Disposable {
   private _state: PeerState = { kind: 'stopped', reason: 'not started yet' };
   private service: Endpoint | undefined;
@@ -42,9 +50,19 @@ export class RepositoryPeer implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly _onDidChangeState = new vscode.EventEmitter<PeerState>();
   private readonly _onEvent = new vscode.EventEmitter<ServiceEvent>();
+  private held: ServiceEvent[] | undefined = [];
   readonly onDidChangeState = this._onDidChangeState.event;
-  /** What the serving node reports: requests, incoming pushes, clones, refusals. */
-  readonly onEvent = this._onEvent.event;
+  /**
+   * What the serving node reports: requests, incoming pushes, clones, refusals. Events that came
+   * before anyone subscribed are replayed to the first subscriber.
+   */
+  readonly onEvent: vscode.Event<ServiceEvent> = (listener, thisArgs, disposables) => {
+    const d = this._onEvent.event(listener, thisArgs, disposables);
+    const held = this.held;
+    this.held = undefined;
+    if (held?.length) queueMicrotask(() => held.forEach((e) => !this.disposed && this._onEvent.fire(e)));
+    return d;
+  };
   /** How long the last successful start took (ms), from the call to listening. */
   startMs: number | undefined;
   /** When the peer last came online (`performance.now()`). */
@@ -52,7 +70,7 @@ export class RepositoryPeer implements vscode.Disposable {
   readonly logger: HostLogger;
 
   constructor(
-    private readonly repo: PatchworkRepository,
+    private readonly repo: PeerRepository,
     private readonly host: PeerHostLoader,
     private readonly log: Log,
     private readonly timeline?: StartupTimeline,
@@ -119,6 +137,7 @@ export class RepositoryPeer implements vscode.Disposable {
         this.serviceEvents = ep.onEvent((e) => {
           // A relay slot won or lost changes where we can be reached.
           if (e.type === 'addresses' && this._state.kind === 'online') this.setState({ ...this._state, addresses: e.addresses });
+          if (this.held && this.held.length < MAX_HELD_EVENTS) this.held.push(e);
           this._onEvent.fire(e);
         });
         this.onlineAt = performance.now();

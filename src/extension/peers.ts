@@ -1,14 +1,17 @@
 /**
  * The peer-to-peer features of the extension: one RepositorySync per open repository (its sync
  * item goes into that repository's status bar at once), the Collaborators view, and the peer
- * module (out/peer.js), which `start()` loads once the first scan of the workspace has finished,
- * well after `activate` returned. Then every repository's peer starts (per the settings).
+ * module (out/peer.js), which `start()` begins loading right after `activate` returned, while the
+ * workspace is scanned. Each repository's peer starts (per the settings) as soon as the scan has
+ * found the repository, not after its first status walk: the RepositorySync created when the
+ * repository has opened takes over that peer.
  */
 import * as vscode from 'vscode';
 import { CollaboratorsView } from './collaboratorsView';
 import { logError } from './errors';
 import type { Log } from './log';
-import type { RepositoryManager } from './model';
+import type { RepositoryManager, WillOpenRepository } from './model';
+import { RepositoryPeer } from './peer';
 import { PeerHostLoader } from './peerHost';
 import type { PatchworkRepository } from './repository';
 import type { RepositoryScm } from './scm';
@@ -22,6 +25,8 @@ export class Peers implements vscode.Disposable {
   /** Milestones from `activate()` returning to the peers listening (the log and the test API report them). */
   readonly timeline = new StartupTimeline();
   private readonly syncs = new Map<PatchworkRepository, { sync: RepositorySync; subs: vscode.Disposable[] }>();
+  /** Peers started for repositories that are still opening (first status walk), by root. */
+  private readonly early = new Map<string, RepositoryPeer>();
   private readonly disposables: vscode.Disposable[] = [];
   private started = false;
 
@@ -36,6 +41,7 @@ export class Peers implements vscode.Disposable {
     this.view = new CollaboratorsView(() => this.all);
     this.disposables.push(
       this.view,
+      manager.onWillOpenRepository((r) => this.startEarly(r)),
       manager.onDidOpenRepository((repo) => this.open(repo)),
       manager.onDidCloseRepository((repo) => this.close(repo)),
     );
@@ -50,10 +56,27 @@ export class Peers implements vscode.Disposable {
     return this.syncs.get(repo)?.sync;
   }
 
+  /** A repository was found: start its peer now (once `start()` was called), while the repository opens. */
+  private startEarly({ root, opened }: WillOpenRepository): void {
+    if (!this.started || this.early.has(root) || this.all.some((s) => s.repo.root === root)) return;
+    this.timeline.markOnce(`repository found: ${root}`);
+    const peer = new RepositoryPeer({ root, rootUri: vscode.Uri.file(root) }, this.host, this.log, this.timeline);
+    this.early.set(root, peer);
+    void peer.start();
+    // Opened: open() below has handed the peer to the repository's RepositorySync. Not opened: stop it.
+    void opened.then((repo) => {
+      if (this.early.get(root) !== peer) return;
+      this.early.delete(root);
+      if (!repo) peer.dispose();
+    });
+  }
+
   private open(repo: PatchworkRepository): void {
     if (this.syncs.has(repo)) return;
     this.timeline.markOnce(`repository opened: ${repo.root}`);
-    const sync = new RepositorySync(repo, this.host, this.log, this.ui, { showCollaborator: (s, peerId) => void this.view.reveal(s, peerId) }, this.timeline);
+    const early = this.early.get(repo.root);
+    this.early.delete(repo.root);
+    const sync = new RepositorySync(repo, this.host, this.log, this.ui, { showCollaborator: (s, peerId) => void this.view.reveal(s, peerId) }, early);
     const subs: vscode.Disposable[] = [sync.onDidChange(() => this.view.refresh())];
     const scm = this.scmOf(repo);
     if (scm) subs.push(scm.statusBar.addContribution(sync.contribution));
@@ -75,9 +98,13 @@ export class Peers implements vscode.Disposable {
     sync.start().catch((e) => logError(this.log, `Starting the peer for ${sync.repo.root}`, e));
   }
 
-  /** Load the peer module and start every repository's peer; call after activation (once). */
+  /**
+   * Load the peer module and start every repository's peer; call after activation, before the
+   * workspace scan (repositories it finds then start their peers at once). Resolves when the module
+   * has loaded.
+   */
   async start(): Promise<void> {
-    if (this.started) return;
+    if (this.started) return this.host.load().then(() => undefined, () => undefined);
     this.started = true;
     this.timeline.markOnce('peer module loading');
     try {
@@ -92,12 +119,14 @@ export class Peers implements vscode.Disposable {
 
   /** Stop every peer (releases .patch/peer.json); for `deactivate`, which VS Code awaits. */
   async stopAll(timeoutMs = 3_000): Promise<void> {
-    const stops = this.all.map((s) => s.peer.stop('VS Code is closing'));
+    const stops = [...this.all.map((s) => s.peer), ...this.early.values()].map((p) => p.stop('VS Code is closing'));
     await Promise.race([Promise.allSettled(stops), new Promise((r) => setTimeout(r, timeoutMs))]);
   }
 
   dispose(): void {
     for (const r of [...this.syncs.keys()]) this.close(r);
+    this.early.forEach((p) => p.dispose());
+    this.early.clear();
     this.disposables.forEach((d) => d.dispose());
   }
 }

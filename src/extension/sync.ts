@@ -19,7 +19,6 @@ import { RepositoryPeer, type StatusBarContribution } from './peer';
 import { compareReach } from './reach';
 import type { OperationProgress, PatchworkRepository } from './repository';
 import { onDidChangeSettings, readPeerSettings } from './settings';
-import type { StartupTimeline } from './startup';
 import { deliveredWhy, peerItem, plural, progressLine, pullReport, pushReport, syncTitle, syncTooltip, type Report, type SyncCounts } from './syncLabels';
 import type { UI } from './ui';
 
@@ -84,9 +83,10 @@ export class RepositorySync implements vscode.Disposable {
     private readonly log: Log,
     private readonly ui: UI,
     private readonly hooks: SyncHooks,
-    timeline?: StartupTimeline,
+    /** The repository's peer if it was created (and perhaps started) before the repository opened. */
+    peer?: RepositoryPeer,
   ) {
-    this.peer = new RepositoryPeer(repo, host, log, timeline);
+    this.peer = peer ?? new RepositoryPeer(repo, host, log);
     const commands = () => this.statusCommands();
     this.contribution = {
       get commands() {

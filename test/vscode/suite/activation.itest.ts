@@ -72,5 +72,14 @@ suite('Extension activation', () => {
     console.log(`[measure] start-up timeline (ms after activate() returned): ${t.startupTimeline().map((m) => `${m.ms.toFixed(0)} ${base(m.name)}`).join('; ')}`);
     assert.ok(loadMs !== undefined);
     for (const p of online) assert.ok(p.onlineAt! > t.activatedAt, 'the peers start only after activate() has returned');
+    // A peer starts when the scan finds its repository, before the repository's first status walk
+    // has finished (which needs the file system; the start is queued at once).
+    const names = t.startupTimeline().map((m) => m.name);
+    for (const name of ['alpha', 'beta']) {
+      const root = folder(name).fsPath;
+      const starting = names.indexOf(`peer starting: ${root}`);
+      const opened = names.indexOf(`repository opened: ${root}`);
+      assert.ok(starting >= 0 && opened >= 0 && starting < opened, `${name}: the peer started before the repository opened (${names.join('; ')})`);
+    }
   });
 });
