@@ -42,8 +42,10 @@ const common = {
 rmSync('out', { recursive: true, force: true });
 const builds = [
   esbuild.build({ ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'out' }),
-  // The extension's peer-to-peer half (libp2p): required by out/extension.js only after activation.
-  esbuild.build({ ...common, entryPoints: { peer: 'src/extension/peer-host.ts' }, outdir: 'out' }),
+  // The extension's peer-to-peer half (libp2p): loaded by out/extension.js right after activation, on
+  // the path to the peer listening. Minified in every build (with source maps outside production):
+  // V8 parses 1.4 MB instead of 3 MB.
+  esbuild.build({ ...common, minify: true, entryPoints: { peer: 'src/extension/peer-host.ts' }, outdir: 'out' }),
   esbuild.build({
     ...common,
     entryPoints: { cli: 'src/cli/bin.ts' },
