@@ -38,7 +38,7 @@ export function activate(context: vscode.ExtensionContext): PatchworkApi {
   );
   const commandContext = { manager, ui, log, scmOf: (repo: PatchworkRepository) => scms.get(repo) };
   // After the SCM listener above, so a repository's SourceControl exists when its sync item is added.
-  const peers = new Peers(manager, (repo) => scms.get(repo), log, ui, context.asAbsolutePath('out/peer.js'));
+  const peers = new Peers(manager, (repo) => scms.get(repo), log, ui, context.asAbsolutePath('out/peer.js'), context.globalStorageUri.scheme === 'file' ? context.globalStorageUri.fsPath : undefined);
   context.subscriptions.push(peers, ...registerCommands(commandContext), ...registerPeerCommands(commandContext, peers));
   stopPeers = () => peers.stopAll();
 

@@ -1,10 +1,12 @@
 /**
  * The peer-to-peer half of the extension, bundled on its own as out/peer.js (esbuild.mjs) so that
- * activation never loads libp2p: extension.ts `require`s this bundle only after `activate` has
- * returned (see peerHost.ts). It is the only file of src/extension that imports src/p2p, and it
- * imports no `vscode`, so the node tests exercise it directly.
+ * activation never loads libp2p: right after `activate` has returned, the extension starts a worker
+ * thread (peer-worker.ts) that loads this bundle and serves its functions through messages
+ * (`serveWorker`, peer-rpc.ts; the extension's side is peer-rpc-client.ts). It is the only file of
+ * src/extension that imports src/p2p, and it imports no `vscode`, so the node tests exercise it
+ * directly.
  *
- * Everything crosses the bundle boundary as plain data: this bundle has its own copy of the engine,
+ * Everything crosses to the extension as plain data: this bundle has its own copy of the engine,
  * so its error classes are not the extension's (`instanceof` would fail). Errors are turned into
  * one sentence and a hint here (`describeSyncError`) and rebuilt as the extension's PatchworkError
  * on the other side (`adoptError` in peerHost.ts). Repositories are passed by root path and opened
@@ -15,6 +17,7 @@ import { join } from 'node:path';
 import { PATCH_DIR, Repository, type Identity } from '../engine';
 import * as p2p from '../p2p';
 import { normalizeAddress, peerIdOfAddress } from '../p2p/collaborators';
+import { serveHost, type RpcPort, type ServeOptions } from './peer-rpc-server';
 
 export interface HostLogger {
   debug(message: string): void;
@@ -413,3 +416,15 @@ export async function clone(ticket: string, opts: { dir: string; name?: string; 
 
 /** When this bundle was evaluated (for the extension's load timing). */
 export const loadedAt = Date.now();
+
+/**
+ * Serve this module's functions to the extension over the peer worker's port (peer-worker.ts runs
+ * this bundle in a worker thread; peer-rpc.ts describes the messages).
+ */
+export function serveWorker(port: RpcPort, opts: ServeOptions = {}): void {
+  serveHost(
+    port,
+    { startService, startClient, runningPeer, peerId, listCollaborators, addCollaborator, removeCollaborator, createInvite, readTicket, clone, listenAddress, peerProblem, peerIdOf, addressProblem },
+    opts,
+  );
+}

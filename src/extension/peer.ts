@@ -18,7 +18,7 @@ import { isPatchworkError } from '../engine';
 import { errorText } from './errors';
 import type { Log } from './log';
 import type { DiscoveryRequest, Endpoint, HostLogger, ServiceEvent } from './peer-host';
-import { adoptError, hostCall, type PeerHostLoader } from './peerHost';
+import { adoptError, hostCall, type PeerHostLoader, type RemoteEndpoint } from './peerHost';
 import { onDidChangeSettings, readPeerSettings, readSettings, type PeerSettings } from './settings';
 import type { StartupTimeline } from './startup';
 import type { PeerState } from './syncLabels';
@@ -42,8 +42,8 @@ const MAX_HELD_EVENTS = 100;
 
 export class RepositoryPeer implements vscode.Disposable {
   private _state: PeerState = { kind: 'stopped', reason: 'not started yet' };
-  private service: Endpoint | undefined;
-  private client: Promise<Endpoint> | undefined;
+  private service: RemoteEndpoint | undefined;
+  private client: Promise<RemoteEndpoint> | undefined;
   private serviceEvents: { dispose(): void } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
@@ -65,7 +65,7 @@ export class RepositoryPeer implements vscode.Disposable {
   };
   /** How long the last successful start took (ms), from the call to listening. */
   startMs: number | undefined;
-  /** When the peer last came online (`performance.now()`). */
+  /** When the peer last came online (`performance.now()` of this thread; the node listened then, in the worker). */
   onlineAt: number | undefined;
   readonly logger: HostLogger;
 
@@ -126,8 +126,9 @@ export class RepositoryPeer implements vscode.Disposable {
       this.timeline?.markOnce(`peer starting: ${this.repo.root}`, t0);
       try {
         const host = await this.host.load();
-        if (await this.adoptExternal()) return;
-        const listen = settings.listen ? [host.listenAddress(settings.listen.address, settings.listen.port)] : undefined;
+        // No look at .patch/peer.json first (a round trip to the worker): when another live process
+        // serves the repository, the start fails with LOCKED and adoptExternal below shows that one.
+        const listen = settings.listen ? [await host.listenAddress(settings.listen.address, settings.listen.port)] : undefined;
         const ep = await hostCall(host.startService(this.repo.root, { listen, owner: 'vscode', logger: this.logger, author: readSettings(this.repo.rootUri).author, discovery: discoveryOf(settings) }));
         if (this.disposed) {
           await ep.stop();
@@ -140,7 +141,8 @@ export class RepositoryPeer implements vscode.Disposable {
           if (this.held && this.held.length < MAX_HELD_EVENTS) this.held.push(e);
           this._onEvent.fire(e);
         });
-        this.onlineAt = performance.now();
+        // When the worker had the node listening (this thread may learn of it a little later).
+        this.onlineAt = ep.readyAt;
         this.startMs = this.onlineAt - t0;
         const client = this.client;
         this.client = undefined;
@@ -158,6 +160,16 @@ export class RepositoryPeer implements vscode.Disposable {
         this.setState({ kind: 'failed', reason: text, short: shortReason(err) });
       }
     });
+  }
+
+  /** The peer worker stopped unexpectedly: its nodes went with it. */
+  workerStopped(error: Error): void {
+    const had = !!this.service || !!this.client;
+    this.service = undefined;
+    this.client = undefined;
+    this.serviceEvents?.dispose();
+    this.serviceEvents = undefined;
+    if (had || this._state.kind === 'starting') this.setState({ kind: 'failed', reason: error.message, short: 'not started' });
   }
 
   /** If another live process serves this repository, show that instead of starting. */

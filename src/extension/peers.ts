@@ -1,10 +1,10 @@
 /**
  * The peer-to-peer features of the extension: one RepositorySync per open repository (its sync
  * item goes into that repository's status bar at once), the Collaborators view, and the peer
- * module (out/peer.js), which `start()` begins loading right after `activate` returned, while the
- * workspace is scanned. Each repository's peer starts (per the settings) as soon as the scan has
- * found the repository, not after its first status walk: the RepositorySync created when the
- * repository has opened takes over that peer.
+ * module (out/peer.js, in a worker thread: peerHost.ts), which `start()` begins loading right
+ * after `activate` returned, while the workspace is scanned. Each repository's peer starts (per
+ * the settings) as soon as the scan has found the repository, not after its first status walk: the
+ * RepositorySync created when the repository has opened takes over that peer.
  */
 import * as vscode from 'vscode';
 import { CollaboratorsView } from './collaboratorsView';
@@ -19,6 +19,9 @@ import { StartupTimeline } from './startup';
 import { RepositorySync } from './sync';
 import type { UI } from './ui';
 
+/** How long after the first peer started the peer module's code cache is written (off the start path). */
+const CODE_CACHE_SAVE_DELAY_MS = 500;
+
 export class Peers implements vscode.Disposable {
   readonly host: PeerHostLoader;
   readonly view: CollaboratorsView;
@@ -29,6 +32,7 @@ export class Peers implements vscode.Disposable {
   private readonly early = new Map<string, RepositoryPeer>();
   private readonly disposables: vscode.Disposable[] = [];
   private started = false;
+  private saveTimer: NodeJS.Timeout | undefined;
 
   constructor(
     manager: RepositoryManager,
@@ -36,12 +40,15 @@ export class Peers implements vscode.Disposable {
     private readonly log: Log,
     private readonly ui: UI,
     bundle: string,
+    /** Folder for the peer module's V8 code cache (the extension's global storage). */
+    codeCacheDir?: string,
   ) {
-    this.host = new PeerHostLoader(bundle, log);
+    this.host = new PeerHostLoader(bundle, log, codeCacheDir);
     this.view = new CollaboratorsView(() => this.all);
     this.disposables.push(
       this.view,
       manager.onWillOpenRepository((r) => this.startEarly(r)),
+      this.host.onDidStop((e) => [...this.all.map((x) => x.peer), ...this.early.values()].forEach((p) => p.workerStopped(e))),
       manager.onDidOpenRepository((repo) => this.open(repo)),
       manager.onDidCloseRepository((repo) => this.close(repo)),
     );
@@ -62,7 +69,7 @@ export class Peers implements vscode.Disposable {
     this.timeline.markOnce(`repository found: ${root}`);
     const peer = new RepositoryPeer({ root, rootUri: vscode.Uri.file(root) }, this.host, this.log, this.timeline);
     this.early.set(root, peer);
-    void peer.start();
+    void peer.start().then(() => this.peerStarted());
     // Opened: open() below has handed the peer to the repository's RepositorySync. Not opened: stop it.
     void opened.then((repo) => {
       if (this.early.get(root) !== peer) return;
@@ -95,38 +102,55 @@ export class Peers implements vscode.Disposable {
   }
 
   private startOne(sync: RepositorySync): void {
-    sync.start().catch((e) => logError(this.log, `Starting the peer for ${sync.repo.root}`, e));
+    sync.start().then(
+      () => this.peerStarted(),
+      (e) => logError(this.log, `Starting the peer for ${sync.repo.root}`, e),
+    );
   }
 
   /**
-   * Load the peer module and start every repository's peer; call after activation, before the
-   * workspace scan (repositories it finds then start their peers at once). Resolves when the module
-   * has loaded.
+   * Start the peer worker (it loads the peer module) and every repository's peer; call after
+   * activation, before the workspace scan (repositories it finds then start their peers at once).
+   * Resolves when the module has loaded.
    */
   async start(): Promise<void> {
-    if (this.started) return this.host.load().then(() => undefined, () => undefined);
+    if (this.started) return this.host.ready().catch(() => undefined);
     this.started = true;
-    this.timeline.markOnce('peer module loading');
+    this.timeline.markOnce('peer worker starting');
     try {
       await this.host.load();
-      this.timeline.markOnce('peer module loaded');
+      for (const s of this.all) this.startOne(s);
+      await this.host.ready();
+      this.timeline.markOnce('peer worker running', this.host.bootedAt);
+      this.timeline.markOnce(`peer module loaded in the worker (code cache ${this.host.codeCache})`, this.host.loadedAt);
     } catch (e) {
       logError(this.log, 'Loading the peer-to-peer module', e);
-      return;
     }
-    for (const s of this.all) this.startOne(s);
   }
 
-  /** Stop every peer (releases .patch/peer.json); for `deactivate`, which VS Code awaits. */
+  /** Once a peer has started, keep what V8 compiled for the next start of the extension host (codeCache.ts). */
+  private peerStarted(): void {
+    this.saveTimer ??= setTimeout(() => void this.host.saveCodeCache(), CODE_CACHE_SAVE_DELAY_MS);
+  }
+
+  /**
+   * Stop every peer (releases .patch/peer.json), save the code cache if not done yet, and end the
+   * peer worker; for `deactivate`, which VS Code awaits.
+   */
   async stopAll(timeoutMs = 3_000): Promise<void> {
     const stops = [...this.all.map((s) => s.peer), ...this.early.values()].map((p) => p.stop('VS Code is closing'));
+    stops.push(this.host.saveCodeCache().then(() => undefined));
     await Promise.race([Promise.allSettled(stops), new Promise((r) => setTimeout(r, timeoutMs))]);
+    await this.host.terminate().catch(() => undefined);
   }
 
   dispose(): void {
+    clearTimeout(this.saveTimer);
     for (const r of [...this.syncs.keys()]) this.close(r);
     this.early.forEach((p) => p.dispose());
     this.early.clear();
     this.disposables.forEach((d) => d.dispose());
+    // Disposing the peers has asked the worker to stop their nodes: it ends once they have.
+    void this.host.terminate().catch(() => undefined);
   }
 }

@@ -11,9 +11,12 @@ export type Severity = 'info' | 'warning' | 'error';
 export type Prompt =
   | { kind: 'message'; severity: Severity; text: string; modal: boolean; detail?: string; actions: readonly string[] }
   | { kind: 'pick'; placeHolder?: string; items: readonly vscode.QuickPickItem[] }
-  | { kind: 'input'; prompt?: string; placeHolder?: string; value?: string; validate?: (value: string) => string | undefined }
+  | { kind: 'input'; prompt?: string; placeHolder?: string; value?: string; validate?: Validator }
   /** A folder chooser (answer with an absolute path). */
   | { kind: 'folder'; title?: string; openLabel?: string };
+
+/** Why an input is not acceptable (undefined: it is). Some ask the peer worker, so they may be async. */
+export type Validator = (value: string) => string | undefined | Promise<string | undefined>;
 
 /** Answers a prompt: the chosen action (message), the chosen item (pick), the typed text (input), or undefined (cancel). */
 export type Responder = (prompt: Prompt) => string | vscode.QuickPickItem | undefined | Promise<string | vscode.QuickPickItem | undefined>;
@@ -48,16 +51,16 @@ export class UI {
     return vscode.window.showQuickPick(items, options);
   }
 
-  async input(options: vscode.InputBoxOptions & { validate?: (value: string) => string | undefined }): Promise<string | undefined> {
+  async input(options: vscode.InputBoxOptions & { validate?: Validator }): Promise<string | undefined> {
     const { validate, ...rest } = options;
     if (this.responder) {
       const answer = await this.responder({ kind: 'input', prompt: options.prompt, placeHolder: options.placeHolder, value: options.value, validate });
       if (typeof answer !== 'string') return undefined;
       // A real input box would not accept an invalid value; neither does the test path.
-      if (validate?.(answer)) return undefined;
+      if (await validate?.(answer)) return undefined;
       return answer;
     }
-    return vscode.window.showInputBox({ ...rest, validateInput: validate ? (v) => validate(v) ?? null : undefined });
+    return vscode.window.showInputBox({ ...rest, validateInput: validate ? async (v) => (await validate(v)) ?? null : undefined });
   }
 
   /** Choose one folder (the system's folder dialog). */

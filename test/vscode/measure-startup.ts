@@ -1,6 +1,6 @@
 // How soon after `activate()` returns the extension's peers listen, in the real VS Code build.
 //
-//   node esbuild.mjs --tests && node out/tests/vscode/measure-startup.js [--runs 5] [--big 0|3000] [--new-identities]
+//   node esbuild.mjs --tests && node out/tests/vscode/measure-startup.js [--runs 5] [--big 0|3000] [--new-identities] [--data-dir D]
 //
 // Each run starts VS Code (server + headless chromium, test/vscode/harness.ts) on a fresh copy of
 // the multi-root fixture (alpha and beta, small repositories; with --big N also `big`, a repository
@@ -69,7 +69,11 @@ async function main(): Promise<void> {
   const problem = prerequisiteProblem();
   if (problem) throw new Error(problem);
   const suite = join(projectRoot, 'out', 'tests', 'vscode', 'suite.js');
-  const dataDir = mkdtempSync(join(tmpdir(), 'patchwork-measure-'));
+  // --data-dir D: VS Code's data folders in D, kept (so separate invocations share them: A/B runs).
+  const given = process.argv.indexOf('--data-dir');
+  const keepData = given >= 0 ? process.argv[given + 1] : undefined;
+  if (given >= 0 && !keepData) throw new Error('--data-dir takes a folder');
+  const dataDir = keepData ?? mkdtempSync(join(tmpdir(), 'patchwork-measure-'));
   const results: Run[] = [];
   console.log(`${runs} run(s), workspace alpha + beta${big ? ` + big (${big} files)` : ''}${newIdentities ? ', repositories without a peer identity yet' : ''}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   try {
@@ -86,14 +90,14 @@ async function main(): Promise<void> {
           process.exitCode = 1;
           continue;
         }
-        results.push({ first: i === 0, activateMs: Number(activate[1]), marks });
+        results.push({ first: i === 0 && !keepData, activateMs: Number(activate[1]), marks });
         console.log(`run ${i + 1}: ${[...marks].map(([k, v]) => `${v.toFixed(0)} ${k}`).join('; ')}`);
       } finally {
         rmSync(fixture.dir, { recursive: true, force: true });
       }
     }
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!keepData) rmSync(dataDir, { recursive: true, force: true });
   }
   const later = results.filter((r) => !r.first);
   const summarized = later.length ? later : results;

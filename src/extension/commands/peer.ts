@@ -174,7 +174,7 @@ export function registerPeerCommands(ctx: CommandContext, peers: Peers): vscode.
         validate: (v) => host.peerProblem(v),
       });
       if (!who) return undefined;
-      const peerId = host.peerIdOf(who)!;
+      const peerId = (await host.peerIdOf(who))!;
       const existing = sync.collaborators.find((c) => c.peerId === peerId);
       const name = await ctx.ui.input({
         prompt: 'Name to show for this collaborator',
@@ -236,9 +236,9 @@ export function registerPeerCommands(ctx: CommandContext, peers: Peers): vscode.
               prompt: 'Invite ticket (from "Patchwork: Invite Collaborator" or `patchwork invite` on the other machine)',
               placeHolder: 'pwt1.…',
               ignoreFocusOut: true,
-              validate: (v) => {
+              validate: async (v) => {
                 try {
-                  host.readTicket(v);
+                  await host.readTicket(v);
                   return undefined;
                 } catch (e) {
                   return errorText(adoptError(e));

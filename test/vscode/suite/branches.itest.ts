@@ -55,7 +55,7 @@ suite('Branches, merge and stash', () => {
     const prompts = await answer(script(['$(plus) Create new branch...'], 'bad name'));
     await vscode.commands.executeCommand('patchwork.checkout', (await repo('beta')).sourceControl);
     const input = prompts.find((p) => p.kind === 'input');
-    assert.ok(input?.kind === 'input' && input.validate?.('bad name'), 'the input box validates names');
+    assert.ok(input?.kind === 'input' && (await input.validate?.('bad name')), 'the input box validates names');
     assert.equal(await title(), '$(git-branch) main', 'nothing was created');
     await answer(script([], 'topic/one'));
     await vscode.commands.executeCommand('patchwork.branch', (await repo('beta')).sourceControl);

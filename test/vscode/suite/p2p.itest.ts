@@ -317,10 +317,13 @@ suite('Peer-to-peer: two peers syncing through the commands', () => {
   test('Add Collaborator and Remove Collaborator change patchwork.toml and the view', async () => {
     const id = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA';
     const inputs = [id, 'carol', '/ip4/127.0.0.1/tcp/9'];
-    prompts = await answer((p) => {
+    prompts = await answer(async (p) => {
       if (p.kind === 'input') {
         const v = inputs.shift()!;
-        assert.equal(p.validate?.(v), undefined, `"${v}" accepted by ${p.prompt}`);
+        assert.equal(await p.validate?.(v), undefined, `"${v}" accepted by ${p.prompt}`);
+        // The checks run in the peer worker: a wrong peer id or address is refused in words.
+        if (v === id) assert.match((await p.validate?.('12D3Koo')) ?? '', /not a peer id/);
+        if (v.startsWith('/ip4/')) assert.match((await p.validate?.('10.0.0.2:4100')) ?? '', /such as/);
         return v;
       }
       if (p.kind === 'pick') return p.items.find((i) => i.label === 'Reader');

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { PatchworkApi, RepositoryApi, TestApi } from '../../../src/extension/api';
-import type { Prompt } from '../../../src/extension/ui';
+import type { Prompt, Responder } from '../../../src/extension/ui';
 import { Repository, reset, status, type StatusResult } from '../../../src/engine';
 
 export const EXTENSION_ID = 'patchwork.patchwork-vcs';
@@ -80,7 +80,7 @@ export async function cleanUp(name: string): Promise<void> {
 }
 
 /** Answer the extension's dialogs with `answer`; records every prompt shown. Returns the record. */
-export async function answer(fn: (p: Prompt) => string | vscode.QuickPickItem | undefined): Promise<Prompt[]> {
+export async function answer(fn: Responder): Promise<Prompt[]> {
   const seen: Prompt[] = [];
   (await testApi()).setResponder((p) => {
     seen.push(p);
