@@ -393,7 +393,78 @@ interface SyncFigures {
   clone?: Measure;
   bare?: Measure;
   pull?: Measure;
+  /** Warm pulls: a running node, connection open (what the extension does). */
+  warm?: Measure;
+  /** Round trips of a warm pull, from the same pulls through a relay that adds PROXY_DELAY_MS each way. */
+  roundTrips?: number;
   failed?: boolean;
+}
+
+// The lines tool-p2p.js prints (warm-pull, proxy).
+const WARM_PREFIX = '@@warm ';
+const PROXY_PREFIX = '@@proxy ';
+/** Added each way by the relay that counts a warm pull's round trips. */
+const PROXY_DELAY_MS = 25;
+
+/** Resolves with the first line of `child`'s stdout that starts with `prefix` (without it). */
+function lineOf(child: ReturnType<typeof spawn>, prefix: string, lines: string[]): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const look = () => {
+      const i = lines.findIndex((l) => l.startsWith(prefix));
+      if (i < 0) return false;
+      resolve(lines.splice(i, 1)[0]!.slice(prefix.length));
+      return true;
+    };
+    if (look()) return;
+    const onData = () => {
+      if (look()) {
+        child.stdout!.off('data', onData);
+        child.off('exit', onExit);
+      }
+    };
+    const onExit = (code: number | null) => reject(new Error(`${prefix.trim()}: the child exited with ${code}`));
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+function collectLines(child: ReturnType<typeof spawn>): string[] {
+  const lines: string[] = [];
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts);
+  });
+  return lines;
+}
+
+/**
+ * Warm pulls of one new commit each: a long-running node (tool-p2p.js warm-pull, its own process)
+ * pulls once to dial, then `runs` times, each after `commitOne(i)` put a new commit in the served
+ * repository.
+ */
+async function warmPulls(dir: string, peerId: string, addresses: string[], runs: number, commitOne: (i: number) => void): Promise<Measure> {
+  commitOne(-1); // the first pull (which dials) brings a commit too: the whole path has run once
+  const child = spawn(process.execPath, [join(OUT, 'tool-p2p.js'), 'warm-pull', JSON.stringify({ dir, peerId, addresses })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = collectLines(child);
+  try {
+    await lineOf(child, WARM_PREFIX, lines); // ready
+    for (let i = 0; i < runs; i++) {
+      commitOne(i);
+      settle();
+      child.stdin!.write('pull\n');
+      const r = JSON.parse(await lineOf(child, WARM_PREFIX, lines)) as { commits: number; connections: number };
+      if (r.commits !== 1) notes.push(`warm pull: Patchwork fetched ${r.commits} commits, 1 was new.`);
+      if (r.connections !== 1) notes.push(`warm pull: the node had ${r.connections} connections, not the one it pulled over first.`);
+    }
+    child.stdin!.end();
+    return JSON.parse(await lineOf(child, RESULT_PREFIX, lines)) as Measure;
+  } finally {
+    child.stdin!.end();
+    if (child.exitCode === null) await new Promise<void>((r) => child.once('exit', () => r()));
+  }
 }
 
 /**
@@ -436,6 +507,24 @@ async function patchworkSync(servedRepo: string, name: string): Promise<SyncFigu
       const m = runJsScript('tool-p2p.js', 'pull', { dir: last, peerId: served.peerId, addresses: served.addresses });
       if (m.info?.commits !== 1) notes.push(`pull: Patchwork fetched ${String(m.info?.commits)} commits, 1 was new.`);
       out.pull = merge(out.pull, m);
+    }
+    // Warm: a running node pulls one new commit at a time over the connection it already has; then
+    // the same through a relay that delays each way by PROXY_DELAY_MS, to count the round trips.
+    let n = 0;
+    const commitOne = () => {
+      n++;
+      writeFileSync(join(servedRepo, `warm-${n}.txt`), `new file ${n}\n`);
+      runJs('patchwork', 'commit', { dir: servedRepo, message: `warm pull ${n}` });
+    };
+    out.warm = await warmPulls(last, served.peerId, served.addresses, RUNS.log, commitOne);
+    const port = Number(/\/tcp\/(\d+)/.exec(served.addresses.find((a) => a.startsWith('/ip4/127.0.0.1/')) ?? '')?.[1]);
+    const proxy = spawn(process.execPath, [join(OUT, 'tool-p2p.js'), 'proxy', JSON.stringify({ host: '127.0.0.1', port, delayMs: PROXY_DELAY_MS })], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const proxyPort = await lineOf(proxy, PROXY_PREFIX, collectLines(proxy));
+      const slow = await warmPulls(last, served.peerId, [`/ip4/127.0.0.1/tcp/${proxyPort}/p2p/${served.peerId}`], RUNS.log, commitOne);
+      out.roundTrips = (median(slow.ms) - median(out.warm.ms)) / (2 * PROXY_DELAY_MS);
+    } finally {
+      proxy.stdin!.end();
     }
   } catch (e) {
     const why = [...new Set((e as Error).message.split('\n').filter((l) => /Error\b/.test(l)).map((l) => l.trim()))].slice(0, 2).join(' — ');
@@ -519,6 +608,17 @@ async function syncRows(label: string, gitRepo: string, pwRepo: string | undefin
       target: '≤ 3 round trips, ≤ 50 ms',
       check: (r) => (mid(r.pw) === undefined ? undefined : mid(r.pw)! <= 50),
       pw: pw.pull,
+      ref: pull,
+      missing: failed,
+    });
+    const trips = pw.roundTrips;
+    addRow({
+      op:
+        `pull of one new commit into the ${label} clone (Patchwork: warm, a running node that has pulled before over the same connection, as the extension does` +
+        `${trips === undefined ? '' : `; ${trips.toFixed(1)} round trips, counted through a relay adding ${PROXY_DELAY_MS} ms each way`}; git: a new process)`,
+      target: '≤ 3 round trips, ≤ 50 ms',
+      check: (r) => (mid(r.pw) === undefined || trips === undefined ? undefined : mid(r.pw)! <= 50 && Math.round(trips) <= 3),
+      pw: pw.warm,
       ref: pull,
       missing: failed,
     });

@@ -1,13 +1,15 @@
 // Sync latency and throughput between two real peers on 127.0.0.1 (both in this process), with the
 // libp2p ping round trip on the same kind of connection as the reference measured in the same run:
 //   - clone of a small repository (cold: new node, dial, clone, checkout)
-//   - pull of one new commit: cold (a fresh dial-only node, as the CLI does) and warm (connection reused)
+//   - pull of one new commit: cold (a fresh dial-only node, as the CLI does) and warm (connection reused),
+//     and the warm pull's round trips (the same pulls through a relay that adds a delay each way)
 //   - push of one new commit (warm)
 //   - clone of a larger repository (objects/s, MiB/s)
 //
 //   node esbuild.mjs --bench && node out/bench/p2p-sync.js [--runs 7] [--files 2000] [--commits 30]
 import '../src/p2p/polyfill.js';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Repository } from '../src/engine';
@@ -43,6 +45,36 @@ const time = async (fn: () => Promise<unknown>) => {
   await fn();
   return Number(process.hrtime.bigint() - t) / 1e6;
 };
+
+/** Added each way by the relay that counts round trips. */
+const PROXY_MS = 25;
+
+/** A TCP relay to 127.0.0.1:`port` that forwards every chunk `delayMs` later, each way (in order). */
+async function delayProxy(port: number, delayMs: number): Promise<{ port: number; close(): void }> {
+  const sockets = new Set<Socket>();
+  const pipe = (from: Socket, to: Socket) => {
+    from.on('data', (chunk) => setTimeout(() => to.write(chunk), delayMs));
+    from.on('end', () => setTimeout(() => to.end(), delayMs));
+    from.on('error', () => to.destroy());
+  };
+  const server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      s.setNoDelay(true);
+      sockets.add(s);
+    }
+    pipe(client, upstream);
+    pipe(upstream, client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
 
 async function repoWith(files: number, commits: number): Promise<string> {
   const dir = tmp();
@@ -107,6 +139,22 @@ async function run(): Promise<void> {
     pushMs.push(await time(() => pushTo(node, peerRepo, target)));
   }
   await node.stop();
+
+  // Round trips of a warm pull: the same pulls through a relay that delays every chunk by PROXY_MS
+  // each way take (round trips × 2 × PROXY_MS) longer.
+  const proxy = await delayProxy(Number(/\/tcp\/(\d+)/.exec(target.addresses[0]!)![1]), PROXY_MS);
+  const slowNode = await createPeerNode({ privateKey: id.privateKey, listen: [], isAllowed: () => false });
+  const viaProxy: PeerTarget = { ...target, addresses: [`/ip4/127.0.0.1/tcp/${proxy.port}/p2p/${target.peerId}`] };
+  await pullFrom(slowNode, peerRepo, viaProxy); // dial through the relay
+  const slowPull: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    put(small, 'changing.txt', `owner change via the relay ${i}\n`);
+    await pw(small, 'add', '.');
+    await pw(small, 'commit', '-m', `owner via the relay ${i}`);
+    slowPull.push(await time(() => pullFrom(slowNode, peerRepo, viaProxy)));
+  }
+  await slowNode.stop();
+  proxy.close();
   await service.stop();
 
   // Throughput: a larger repository.
@@ -127,6 +175,8 @@ async function run(): Promise<void> {
   line(`pull 1 commit, warm (${counted.commits} commit, ${counted.objects} objects)`, median(warmPull));
   line('pull 1 commit, cold (new node + dial)', median(coldPull));
   line('push 1 commit, warm', median(pushMs));
+  const trips = (median(slowPull) - median(warmPull)) / (2 * PROXY_MS);
+  console.log(`pull 1 commit, warm, through a relay adding ${PROXY_MS} ms each way: ${median(slowPull).toFixed(1)} ms = ${trips.toFixed(1)} round trips`);
   console.log(
     `clone ${bigCommits} commits / ${bigFiles} files: ${res.objects} objects, ${(res.bytes / 1024 / 1024).toFixed(1)} MiB in ${bigMs.toFixed(0)} ms ` +
       `(${((res.objects / bigMs) * 1000).toFixed(0)} objects/s, ${(res.bytes / 1024 / 1024 / (bigMs / 1000)).toFixed(1)} MiB/s; rss +${((rss1 - rss0) / 1024 / 1024).toFixed(0)} MiB)`,
