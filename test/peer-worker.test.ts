@@ -2,13 +2,14 @@
 // (out/peer-worker.js) and calls it through messages (src/extension/peer-rpc*.ts). These tests
 // drive a real worker the way the extension does: a serving node and a dial-only one, invite →
 // clone with progress, push and pull, a serving node's events and addresses, log lines, errors
-// with their code and hint, cancellation, the V8 code cache, and a worker that dies.
+// with their code and hint, cancellation, the V8 code cache (and its key), and a worker that dies.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Repository, add, commit } from '../src/engine';
+import { CachedBundle } from '../src/extension/codeCache';
 import { PeerWorkerClient, type WorkerLike } from '../src/extension/peer-rpc-client';
 import type { ServiceEvent } from '../src/extension/peer-host';
 import { errorFromWire, fromWire, toWire, wireError } from '../src/extension/peer-rpc';
@@ -151,6 +152,27 @@ test('the worker writes the V8 code cache once asked, and the next worker uses i
   } finally {
     await second.terminate();
   }
+});
+
+test('the code cache follows the bundle: one of the same length but other bytes is not given the old cache', async () => {
+  const dir = tmp('pw-cache-key-');
+  const cacheDir = join(dir, 'cache');
+  const file = join(dir, 'bundle.js');
+  writeFileSync(file, 'exports.answer = function () { return 41; };\n');
+  const first = CachedBundle.readSync(file, cacheDir);
+  assert.equal(first.run<{ answer(): number }>().answer(), 41);
+  assert.equal(first.state, 'none');
+  assert.equal(await first.save(), true);
+  const again = CachedBundle.readSync(file, cacheDir);
+  assert.equal(again.run<{ answer(): number }>().answer(), 41);
+  assert.equal(again.state, 'used');
+  // Same length, other code: V8 alone would accept the old cache (it checks the length).
+  writeFileSync(file, 'exports.answer = function () { return 42; };\n');
+  const rebuilt = CachedBundle.readSync(file, cacheDir);
+  assert.equal(rebuilt.run<{ answer(): number }>().answer(), 42);
+  assert.equal(rebuilt.state, 'none');
+  assert.equal(await rebuilt.save(), true);
+  assert.deepEqual(readdirSync(cacheDir).filter((n) => n.endsWith('.v8cache')).length, 1, 'the stale cache is removed');
 });
 
 test('a worker that dies fails what was pending in words and says so once', async () => {

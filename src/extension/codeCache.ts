@@ -9,8 +9,7 @@
  * The key is a SHA-256 of the bundle's bytes, the Node and V8 versions and the architecture (V8's
  * own check of a cache compares only the source's length), so a rebuilt bundle or another VS Code
  * build never uses a stale cache. V8 rejects a cache it cannot use (other flags) and then compiles
- * as usual. `read` reads and hashes off the calling thread (for the extension host's thread);
- * `readSync` does not (for the peer worker). No vscode import: the node tests exercise it directly.
+ * as usual. No vscode import: the node tests exercise it directly (through the peer worker).
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp, readFileSync } from 'node:fs';
@@ -40,20 +39,10 @@ export class CachedBundle {
     private readonly cached: Buffer | undefined,
   ) {}
 
-  /** Read the bundle and its cache (if any) without blocking the main thread. */
-  static async read(file: string, cacheDir: string): Promise<CachedBundle> {
-    const bytes = await fsp.readFile(file);
-    const digest = await globalThis.crypto.subtle.digest('SHA-256', Buffer.concat([bytes, Buffer.from(keyMeta())]));
-    const key = Buffer.from(digest).toString('hex').slice(0, 24);
-    const cacheFile = join(cacheDir, `${basename(file)}.${key}.v8cache`);
-    const cached = await fsp.readFile(cacheFile).catch(() => undefined);
-    return new CachedBundle(file, bytes.toString('utf8'), cacheFile, cached?.length ? cached : undefined);
-  }
-
   /**
-   * `read` with synchronous reads and hashing, for a thread that has nothing else to do (the peer
-   * worker): the asynchronous reads would queue in the process's libuv thread pool behind the
-   * extension host's own file system work.
+   * Read the bundle and its cache (if any), synchronously: for a thread that has nothing else to do
+   * (the peer worker), where asynchronous reads would only queue in the process's libuv thread pool
+   * behind the extension host's own file system work.
    */
   static readSync(file: string, cacheDir: string): CachedBundle {
     const bytes = readFileSync(file);
