@@ -11,7 +11,7 @@ import { Repository, add, commit, type Commit } from '../src/engine';
 import * as host from '../src/extension/peer-host';
 import { compareReach } from '../src/extension/reach';
 import { ago, peerItem, pullReport, pushReport, syncTitle, syncTooltip } from '../src/extension/syncLabels';
-import { read, tmp, write } from './helpers';
+import { namedRepo, read, tmp, write } from './helpers';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -126,17 +126,8 @@ test('peer-host: listen addresses from the settings; bad ones are refused in wor
   assert.throws(() => host.listenAddress('127.0.0.1', 70000), /not a port number/);
 });
 
-async function repoWith(name: string, files: Record<string, string>): Promise<Repository> {
-  const dir = tmp(`pw-${name}-`);
-  const repo = await Repository.init(dir, { name, user: { name, email: `${name}@example.org` } });
-  for (const [p, c] of Object.entries(files)) write(dir, p, c);
-  await add(repo, ['']);
-  await commit(repo, { message: `${name}: first` });
-  return repo;
-}
-
 test('peer-host: serves on 127.0.0.1 by default, claims peer.json, and reports a taken port in words', { timeout: 30_000 }, async () => {
-  const repo = await repoWith('origin', { 'a.txt': 'a\n' });
+  const repo = await namedRepo('origin', { 'a.txt': 'a\n' });
   const ep = await host.startService(repo.root, { owner: 'vscode', logger: silent });
   try {
     assert.ok(ep.serving);
@@ -166,7 +157,7 @@ test('peer-host: serves on 127.0.0.1 by default, claims peer.json, and reports a
 });
 
 test('peer-host: invite → clone → push and pull between two repositories, results as plain data', { timeout: 45_000 }, async () => {
-  const origin = await repoWith('origin', { 'readme.md': 'hello\n' });
+  const origin = await namedRepo('origin', { 'readme.md': 'hello\n' });
   const served = await host.startService(origin.root, { owner: 'vscode', logger: silent });
   const progress: string[] = [];
   try {
@@ -244,7 +235,7 @@ test('out/peer.js is its own bundle and out/extension.js does not contain it', (
 });
 
 test('peer-host: patchwork.mdns / patchwork.bootstrapPeers reach the node (a DHT with the bootstrap list); bad entries are refused in words', { timeout: 30_000 }, async () => {
-  const repo = await repoWith('disco', { 'a.txt': 'a\n' });
+  const repo = await namedRepo('disco', { 'a.txt': 'a\n' });
   const plain = await host.startService(repo.root, { owner: 'vscode', logger: silent });
   try {
     assert.deepEqual(plain.features, { mdns: false, dht: false, relay: false, relayServer: false }, 'nothing is on unless asked for');

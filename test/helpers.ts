@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after } from 'node:test';
 import { main } from '../src/cli/main';
+import { Repository, add, commit } from '../src/engine';
 
 const made: string[] = [];
 after(() => {
@@ -80,4 +81,14 @@ export function snapshot(dir: string): Map<string, string> {
   };
   walk('');
   return out;
+}
+
+/** A repository named `name` (author `name`) whose first commit holds `files`. */
+export async function namedRepo(name: string, files: Record<string, string>): Promise<Repository> {
+  const dir = tmp(`pw-${name}-`);
+  const repo = await Repository.init(dir, { name, user: { name, email: `${name}@example.org` } });
+  for (const [p, c] of Object.entries(files)) write(dir, p, c);
+  await add(repo, ['']);
+  await commit(repo, { message: `${name}: first` });
+  return repo;
 }

@@ -13,7 +13,7 @@ import { CachedBundle } from '../src/extension/codeCache';
 import { PeerWorkerClient, type WorkerLike } from '../src/extension/peer-rpc-client';
 import type { ServiceEvent } from '../src/extension/peer-host';
 import { errorFromWire, fromWire, toWire, wireError } from '../src/extension/peer-rpc';
-import { read, tmp, write } from './helpers';
+import { namedRepo, read, tmp, write } from './helpers';
 
 const out = join(__dirname, '..');
 const entry = join(out, 'peer-worker.js');
@@ -21,15 +21,6 @@ const bundle = join(out, 'peer.js');
 
 function startWorker(cacheDir?: string): PeerWorkerClient {
   return PeerWorkerClient.start(entry, { bundle, cacheDir });
-}
-
-async function repoWith(name: string, files: Record<string, string>): Promise<Repository> {
-  const dir = tmp(`pw-${name}-`);
-  const repo = await Repository.init(dir, { name, user: { name, email: `${name}@example.org` } });
-  for (const [p, c] of Object.entries(files)) write(dir, p, c);
-  await add(repo, ['']);
-  await commit(repo, { message: `${name}: first` });
-  return repo;
 }
 
 function recorder() {
@@ -62,7 +53,7 @@ test('the worker serves, clones, pushes and pulls as the in-process module does'
   try {
     const ready = await client.ready;
     assert.ok(ready.loadMs > 0 && ready.codeCache === 'off', JSON.stringify(ready));
-    const origin = await repoWith('origin', { 'readme.md': 'hello\n' });
+    const origin = await namedRepo('origin', { 'readme.md': 'hello\n' });
     const log = recorder();
     const served = await client.host.startService(origin.root, { owner: 'vscode', logger: log.logger });
     const events: ServiceEvent[] = [];
