@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { cpSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { Quarantine, Repository, fsck, negotiationHaves, objectsToSend, objectId } from '../src/engine';
+import { Quarantine, Repository, commitsToSend, fsck, isAncestor, negotiationHaves, objectsToSend, objectId } from '../src/engine';
 import { fixedEnv, ok, snapshot, tmp, write } from './helpers';
 
 fixedEnv();
@@ -71,6 +71,84 @@ test('a fetch into an empty repository sends everything once', async () => {
   assert.equal(sent.filter((t) => t === 'commit').length, 5);
   // 3 files with 5 versions in all + the shared file once.
   assert.equal(sent.filter((t) => t === 'blob').length, 6);
+});
+
+/** Count the commits a walk reads. */
+function countCommitReads(repo: Repository): { reads: number } {
+  const counter = { reads: 0 };
+  const read = repo.readCommit.bind(repo);
+  repo.readCommit = (id: string) => {
+    counter.reads++;
+    return read(id);
+  };
+  return counter;
+}
+
+test('a pull walks only the commits since the last one, however long the history, even with skewed clocks', async () => {
+  const dir = tmp();
+  await ok(dir, 'init', 'long');
+  const ids: string[] = [];
+  const skewed = 70; // this commit's clock is a day behind its parent's
+  try {
+    for (let i = 0; i < 120; i++) {
+      process.env.PATCHWORK_DATE = String(1_700_000_000 + i * 60 - (i === skewed ? 86_400 : 0));
+      write(dir, 'f.txt', `version ${i}\n`);
+      await ok(dir, 'add', 'f.txt');
+      await ok(dir, 'commit', '-m', `commit ${i}`);
+      ids.push((await (await Repository.open(dir)).headCommit())!);
+    }
+  } finally {
+    fixedEnv();
+  }
+  const repo = await Repository.open(dir);
+  const counter = countCommitReads(repo);
+  assert.deepEqual(await commitsToSend(repo, [ids[119]], [ids[118]]), [ids[119]]);
+  assert.ok(counter.reads < 20, `read ${counter.reads} commits`);
+  counter.reads = 0;
+  assert.deepEqual(await commitsToSend(repo, [ids[119]], [ids[100]]), ids.slice(101).reverse());
+  assert.ok(counter.reads < 60, `read ${counter.reads} commits`);
+  // Across the skewed commit: nothing left out (a skew may only cost reads).
+  assert.deepEqual(await commitsToSend(repo, [ids[75]], [ids[65]]), ids.slice(66, 76).reverse());
+  assert.deepEqual(await commitsToSend(repo, [ids[118]], [ids[119]]), [], 'the receiver is ahead');
+  counter.reads = 0;
+  assert.equal(await isAncestor(repo, ids[118], ids[119]), true);
+  assert.equal(await isAncestor(repo, ids[119], ids[118]), false);
+  assert.equal(await isAncestor(repo, ids[3], ids[119]), true);
+  const partReads = counter.reads;
+  counter.reads = 0;
+  assert.equal(await isAncestor(repo, ids[119], ids[118]), false);
+  assert.ok(counter.reads < 10, `isAncestor of a newer commit read ${counter.reads} commits`);
+  assert.ok(partReads > 100, 'an ancestor far down is found by walking to it');
+});
+
+test('a merge sends only what differs from both parents, and the receiver ends complete', async () => {
+  const a = tmp();
+  await ok(a, 'init', 'merging');
+  write(a, 'a.txt', 'a\n');
+  write(a, 'dir/b.txt', 'b\n');
+  write(a, 'dir/c.txt', 'c\n');
+  await ok(a, 'add', '.');
+  await ok(a, 'commit', '-m', 'base');
+  const b = tmp();
+  cpSync(a, b, { recursive: true });
+  await ok(a, 'branch', 'side');
+  write(a, 'a.txt', 'a on main\n');
+  await ok(a, 'commit', '-am', 'main');
+  await ok(a, 'checkout', 'side');
+  write(a, 'dir/b.txt', 'b on side\n');
+  await ok(a, 'commit', '-am', 'side');
+  await ok(a, 'checkout', 'main');
+  await ok(a, 'merge', 'side');
+  const repoA = await Repository.open(a);
+  const tip = (await repoA.headCommit())!;
+  assert.equal((await repoA.readCommit(tip)).parents.length, 2);
+  const sent = await transfer(repoA, await Repository.open(b), [tip]);
+  // commits main, side, merge; trees: main's root, side's root and dir/, the merge's root; blobs a′, b′.
+  assert.deepEqual(
+    sent.reduce<Record<string, number>>((m, t) => ({ ...m, [t]: (m[t] ?? 0) + 1 }), {}),
+    { commit: 3, tree: 4, blob: 2 },
+  );
+  assert.deepEqual((await fsck(await Repository.open(b))).problems, []);
 });
 
 test('negotiation haves are bounded however long the history is', async () => {

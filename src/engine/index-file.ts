@@ -14,16 +14,17 @@ import { FileMode } from './objects';
  * "TREE" and the 32-byte id of the tree the stage-0 entries make (see `Index.treeId`); then a SHA-256
  * of everything before it. Readers that predate the TREE block skip it.
  */
+/** One staged path. Entries are never changed in place (a change replaces the entry), so indexes can share them. */
 export interface IndexEntry {
-  path: string;
-  id: string;
-  mode: FileMode;
-  stage: 0 | 1 | 2 | 3;
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
-  dev: number;
+  readonly path: string;
+  readonly id: string;
+  readonly mode: FileMode;
+  readonly stage: 0 | 1 | 2 | 3;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly ino: number;
+  readonly dev: number;
 }
 
 export interface Conflict {
@@ -37,6 +38,8 @@ const MAGIC = Buffer.from('PWIX');
 const TREE_EXT = Buffer.from('TREE');
 const VERSION = 1;
 const FIXED = 8 * 5 + 4 + 1 + 1 + 2 + ID_BYTES;
+/** Index order: by path, then stage. */
+const entryOrder = (a: IndexEntry, b: IndexEntry) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.stage - b.stage);
 const MODE_NUM: Record<FileMode, number> = { '100644': 0o100644, '100755': 0o100755, '120000': 0o120000 };
 
 export function modeFromStats(st: Stats): FileMode {
@@ -72,6 +75,8 @@ export class Index {
    * Every change through set/remove/setConflict forgets it; stat-only refreshes keep it.
    */
   treeId: string | undefined;
+  /** The bytes this index was last read from or written to, and where each entry's record starts in them. */
+  private encoded: { buf: Buffer; entries: IndexEntry[]; starts: Uint32Array } | undefined;
 
   get(path: string): IndexEntry | undefined {
     return this.entries.get(path);
@@ -110,15 +115,22 @@ export class Index {
     return [...this.entries.keys()].sort();
   }
 
+  /** A copy to change: entries are shared (they are never changed in place), so this is cheap. */
   clone(): Index {
     const ix = new Index();
-    for (const [p, e] of this.entries) ix.entries.set(p, { ...e });
+    for (const [p, e] of this.entries) ix.entries.set(p, e);
     for (const [p, c] of this.conflicts) ix.conflicts.set(p, { ...c });
     ix.fileMtimeMs = this.fileMtimeMs;
     ix.treeId = this.treeId;
+    ix.encoded = this.encoded;
     return ix;
   }
 
+  /**
+   * The bytes of the index file. Entries that are the very objects last read from or written to a
+   * file are copied from that file's bytes, in runs: a pull that changes three of 20,000 entries
+   * encodes three, not 20,000.
+   */
   serialize(): Buffer {
     const all: IndexEntry[] = [...this.entries.values()];
     for (const c of this.conflicts.values()) {
@@ -126,23 +138,52 @@ export class Index {
       if (c.ours) all.push({ ...c.ours, path: c.path, stage: 2 });
       if (c.theirs) all.push({ ...c.theirs, path: c.path, stage: 3 });
     }
-    const order = (a: IndexEntry, b: IndexEntry) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.stage - b.stage);
     // Entries read from a file come in order and updates keep their place: sort only when needed.
     let sorted = true;
-    for (let i = 1; i < all.length && sorted; i++) sorted = order(all[i - 1], all[i]) < 0;
-    if (!sorted) all.sort(order);
-    const pathLengths = all.map((e) => Buffer.byteLength(e.path, 'utf8'));
+    for (let i = 1; i < all.length && sorted; i++) sorted = entryOrder(all[i - 1], all[i]) < 0;
+    if (!sorted) all.sort(entryOrder);
+    // Where each entry's bytes come from: the last file's record k (from[i] = k), or encoded afresh.
+    const src = this.encoded;
+    const from = new Int32Array(all.length).fill(-1);
+    const pathLengths = new Uint32Array(all.length);
     const tree = this.treeId && !this.conflicts.size ? this.treeId : undefined;
-    const size = 12 + all.reduce((n, _e, i) => n + FIXED + pathLengths[i], 0) + (tree ? TREE_EXT.length + ID_BYTES : 0);
+    let size = 12 + (tree ? TREE_EXT.length + ID_BYTES : 0);
+    for (let i = 0, k = 0; i < all.length; i++) {
+      const e = all[i];
+      if (src) {
+        while (k < src.entries.length && src.entries[k] !== e && entryOrder(src.entries[k], e) < 0) k++;
+        if (src.entries[k] === e) {
+          from[i] = k;
+          size += src.starts[k + 1] - src.starts[k];
+          k++;
+          continue;
+        }
+      }
+      pathLengths[i] = Buffer.byteLength(e.path, 'utf8');
+      size += FIXED + pathLengths[i];
+    }
     // One allocation with room for the checksum; paths are encoded straight into it.
     const out = Buffer.alloc(size + 32);
     const buf = out.subarray(0, size);
     MAGIC.copy(buf, 0);
     buf.writeUInt32BE(VERSION, 4);
     buf.writeUInt32BE(all.length, 8);
+    const starts = new Uint32Array(all.length + 1);
     let pos = 12;
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    all.forEach((e, i) => {
+    for (let i = 0; i < all.length; ) {
+      if (src && from[i] >= 0) {
+        // A run of records that were consecutive in the last file: one copy.
+        let j = i + 1;
+        while (j < all.length && from[j] === from[j - 1] + 1) j++;
+        const base = src.starts[from[i]];
+        for (let r = i; r < j; r++) starts[r] = pos + src.starts[from[r]] - base;
+        pos += src.buf.copy(buf, pos, base, src.starts[from[j - 1] + 1]);
+        i = j;
+        continue;
+      }
+      const e = all[i];
+      starts[i] = pos;
       dv.setFloat64(pos, e.ctimeMs);
       dv.setFloat64(pos + 8, e.mtimeMs);
       dv.setFloat64(pos + 16, e.dev);
@@ -155,12 +196,15 @@ export class Index {
       pos += 48;
       pos += buf.write(e.id, pos, 'hex');
       pos += buf.write(e.path, pos, 'utf8');
-    });
+      i++;
+    }
+    starts[all.length] = pos;
     if (tree) {
       pos += TREE_EXT.copy(buf, pos);
       buf.write(tree, pos, 'hex');
     }
     checksum(buf).copy(out, size);
+    this.encoded = { buf, entries: all, starts };
     return out;
   }
 
@@ -173,12 +217,15 @@ export class Index {
     if (!checksum(body).equals(data.subarray(data.length - 32))) throw bad('checksum mismatch');
     const count = body.readUInt32BE(8);
     const ix = new Index();
+    const entries: IndexEntry[] = [];
+    const starts = new Uint32Array(count + 1);
     let pos = 12;
     const modes = new Map(Object.entries(MODE_NUM).map(([k, v]) => [v, k as FileMode]));
     // DataView reads are inlined by V8; Buffer.readDoubleBE is not (20k entries: this is status's hot loop).
     const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
     for (let i = 0; i < count; i++) {
       if (pos + FIXED > body.length) throw bad('truncated');
+      starts[i] = pos;
       const ctimeMs = dv.getFloat64(pos);
       const mtimeMs = dv.getFloat64(pos + 8);
       const dev = dv.getFloat64(pos + 16);
@@ -193,6 +240,7 @@ export class Index {
       const path = body.toString('utf8', pos, pos + plen);
       pos += plen;
       const e: IndexEntry = { path, id, mode, stage: stage as IndexEntry['stage'], size, mtimeMs, ctimeMs, ino, dev };
+      entries.push(e);
       if (stage === 0) ix.entries.set(path, e);
       else {
         const c = ix.conflicts.get(path) ?? { path };
@@ -205,6 +253,8 @@ export class Index {
     if (pos + TREE_EXT.length + ID_BYTES <= body.length && body.subarray(pos, pos + TREE_EXT.length).equals(TREE_EXT)) {
       ix.treeId = body.toString('hex', pos + TREE_EXT.length, pos + TREE_EXT.length + ID_BYTES);
     }
+    starts[count] = pos;
+    ix.encoded = { buf: body, entries, starts };
     return ix;
   }
 }

@@ -41,7 +41,7 @@ export { fsck } from './commands/fsck';
 export { gc } from './commands/gc';
 export type { GcResult } from './commands/gc';
 export type { FsckResult, FsckProblem } from './commands/fsck';
-export { negotiationHaves, objectsToSend, readAhead, Quarantine, MAX_INCOMING_OBJECT, UNPACK_LIMIT, maxIncomingData } from './transfer';
+export { negotiationHaves, commitsToSend, objectsToSend, readAhead, Quarantine, MAX_INCOMING_OBJECT, UNPACK_LIMIT, maxIncomingData } from './transfer';
 export { RECORD_HEADER, CODE_TYPE, recordHeader } from './pack';
 export type { OutgoingObject, ReadTask } from './transfer';
 export { advertiseRefs, validateAdvertisedRefs, updateTrackingRefs, trackingRefs, trackingPrefix, fastForwardBranch } from './sync';

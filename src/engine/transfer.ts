@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { PatchworkError, isPatchworkError } from './errors';
 import { ObjectType, isObjectId } from './hash';
-import { Commit, decodeCommit, decodeTree } from './objects';
+import { Commit, TreeEntry, decodeCommit, decodeTree } from './objects';
+import { DateQueue } from './commands/merge-base';
 import { processAlive } from './lock';
 import { PackWriter } from './pack';
 import { Repository } from './repository';
@@ -65,65 +66,98 @@ export interface OutgoingObject {
   data: Buffer;
 }
 
+/** Commits walked past the point where every queued one is known to the receiver (clock skew). */
+const WALK_SLOP = 5;
+
 /**
- * Every object reachable from `wants` that the other side does not have, given the `haves` it sent:
- * commits not reachable from a known have, and the trees and blobs of those commits that are not in
- * the trees of the boundary commits. Yields commits first (newest first), then trees and blobs in
- * walk order, one object at a time (memory holds ids, not bodies).
+ * The commits reachable from `wants` and not from `haves` (those the other side has: each has been
+ * checked to be in our store), newest first. Like git's limited revision walk: commits are visited
+ * newest first by committer date, "known to the receiver" spreads from the haves to their ancestors,
+ * and the walk stops a few commits after everything still queued is known, so a pull reads the
+ * commits since the last one instead of the whole history. Clock skew can only make it send a commit
+ * the receiver already has, never leave one out.
  */
-export async function* objectsToSend(repo: Repository, wants: string[], haves: string[], signal?: AbortSignal): AsyncGenerator<OutgoingObject> {
-  const known = new Set<string>();
-  for (const h of haves) if (isObjectId(h) && (await repo.store.has(h, 'commit'))) known.add(h);
-  // Everything reachable from a common commit is on the other side already.
-  const common = new Set<string>();
-  const stack = [...known];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (common.has(id)) continue;
-    common.add(id);
-    for (const p of (await repo.readCommit(id)).parents) if (!common.has(p)) stack.push(p);
-  }
-  const commits: string[] = [];
-  const boundary = new Set<string>();
-  const seen = new Set<string>();
-  const walk = wants.filter((w) => !common.has(w));
-  while (walk.length) {
-    const id = walk.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    commits.push(id);
-    for (const p of (await repo.readCommit(id)).parents) {
-      if (common.has(p)) boundary.add(p);
-      else if (!seen.has(p)) walk.push(p);
-    }
-  }
-  // Objects the receiver has: everything in the trees of boundary commits.
-  const uninteresting = new Set<string>();
-  const markTree = async (treeId: string): Promise<void> => {
-    if (uninteresting.has(treeId)) return;
-    uninteresting.add(treeId);
-    for (const e of await repo.readTree(treeId)) {
-      if (e.mode === '40000') await markTree(e.id);
-      else uninteresting.add(e.id);
+export async function commitsToSend(repo: Repository, wants: string[], haves: string[]): Promise<string[]> {
+  const KNOWN = 1;
+  const POPPED = 2;
+  const flags = new Map<string, number>();
+  const queue = new DateQueue();
+  let unknownQueued = 0;
+  const enqueue = async (id: string, f: number) => {
+    flags.set(id, f);
+    queue.push(id, (await repo.readCommit(id)).committer.timestamp);
+    if (!(f & KNOWN)) unknownQueued++;
+  };
+  // Mark a commit known, and every ancestor the walk has already gone through.
+  const markKnown = async (start: string) => {
+    const stack = [start];
+    while (stack.length) {
+      const id = stack.pop()!;
+      const f = flags.get(id);
+      if (f === undefined) await enqueue(id, KNOWN);
+      else if (!(f & KNOWN)) {
+        flags.set(id, f | KNOWN);
+        if (!(f & POPPED)) unknownQueued--;
+        else stack.push(...(await repo.readCommit(id)).parents);
+      }
     }
   };
-  for (const b of boundary) await markTree((await repo.readCommit(b)).tree);
+  for (const h of haves) if (!flags.has(h)) await enqueue(h, KNOWN);
+  for (const w of wants) if (!flags.has(w)) await enqueue(w, 0);
+  const visited: string[] = [];
+  let slop = WALK_SLOP;
+  while (queue.size) {
+    if (unknownQueued > 0) slop = WALK_SLOP;
+    else if (slop-- === 0) break;
+    const id = queue.pop();
+    const f = flags.get(id)! | POPPED;
+    flags.set(id, f);
+    const { parents } = await repo.readCommit(id);
+    if (f & KNOWN) {
+      for (const p of parents) await markKnown(p);
+    } else {
+      unknownQueued--;
+      visited.push(id);
+      for (const p of parents) if (!flags.has(p)) await enqueue(p, 0);
+    }
+  }
+  return visited.filter((id) => !(flags.get(id)! & KNOWN));
+}
 
+/**
+ * Every object reachable from `wants` that the other side does not have, given the `haves` it sent:
+ * the commits of `commitsToSend`, then for each of them the trees and blobs that differ from its
+ * parents' at the same path (git's sparse walk). Every parent is either sent too or known to the
+ * receiver with everything it references, so only the paths a commit changed are read: a pull of one
+ * commit into a 20,000-file tree reads a handful of trees. Yields commits first, then trees and
+ * blobs in walk order, one object at a time (memory holds ids, not bodies). A directory moved
+ * elsewhere is sent again, as git's sparse walk does.
+ */
+export async function* objectsToSend(repo: Repository, wants: string[], haves: string[], signal?: AbortSignal): AsyncGenerator<OutgoingObject> {
+  const known: string[] = [];
+  for (const h of haves) if (isObjectId(h) && (await repo.store.has(h, 'commit'))) known.push(h);
+  const commits = await commitsToSend(repo, wants, known);
   for (const id of commits) {
     signal?.throwIfAborted();
     yield { type: 'commit', id, data: await repo.store.readData(id, 'commit') };
   }
   // Trees in walk order, each followed by the blobs it brings in; blob reads run ahead in parallel.
-  const sent = new Set<string>(uninteresting);
-  const walkTree = async function* (treeId: string): AsyncGenerator<ReadTask<OutgoingObject>> {
-    if (sent.has(treeId)) return;
+  // `theirs` are the trees at the same path in the commit's parents: the receiver has them, or gets
+  // them with the parent, and a tree that was sent once brought everything under it.
+  const sent = new Set<string>();
+  const walkTree = async function* (treeId: string, theirs: string[]): AsyncGenerator<ReadTask<OutgoingObject>> {
+    if (sent.has(treeId) || theirs.includes(treeId)) return;
     sent.add(treeId);
     const data = await repo.store.readData(treeId, 'tree');
     const { body } = decodeLoose(data, treeId, 'tree');
     yield { bytes: data.length, run: () => Promise.resolve({ type: 'tree', id: treeId, data }) };
+    const other = new Map<string, TreeEntry[]>();
+    for (const t of theirs) for (const e of await repo.readTree(t)) other.set(e.name, [...(other.get(e.name) ?? []), e]);
     for (const e of decodeTree(body, treeId)) {
       signal?.throwIfAborted();
-      if (e.mode === '40000') yield* walkTree(e.id);
+      const same = other.get(e.name);
+      if (same?.some((o) => o.id === e.id)) continue;
+      if (e.mode === '40000') yield* walkTree(e.id, same?.filter((o) => o.mode === '40000').map((o) => o.id) ?? []);
       else if (!sent.has(e.id)) {
         sent.add(e.id);
         yield { bytes: repo.store.dataSize(e.id, 'blob'), run: async () => ({ type: 'blob', id: e.id, data: await repo.store.readData(e.id, 'blob') }) };
@@ -131,7 +165,12 @@ export async function* objectsToSend(repo: Repository, wants: string[], haves: s
     }
   };
   const trees = async function* () {
-    for (const id of commits) yield* walkTree((await repo.readCommit(id)).tree);
+    for (const id of commits) {
+      const c = await repo.readCommit(id);
+      const parentTrees: string[] = [];
+      for (const p of c.parents) parentTrees.push((await repo.readCommit(p)).tree);
+      yield* walkTree(c.tree, parentTrees);
+    }
   };
   yield* readAhead(trees(), READ_AHEAD, READ_AHEAD_BYTES);
 }

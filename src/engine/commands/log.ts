@@ -1,5 +1,6 @@
 import { Commit } from '../objects';
 import { Repository } from '../repository';
+import { mergeBasesOf } from './merge-base';
 import { resolveRevision } from '../revparse';
 
 export interface LogEntry {
@@ -90,9 +91,11 @@ export async function* ancestors(repo: Repository, id: string): AsyncGenerator<s
   }
 }
 
-/** Is `a` an ancestor of (or equal to) `b`? */
+/**
+ * Is `a` an ancestor of (or equal to) `b`? Found as a merge base, so only the history between the two
+ * is read, not everything below `b`.
+ */
 export async function isAncestor(repo: Repository, a: string, b: string): Promise<boolean> {
   if (a === b) return true;
-  for await (const id of ancestors(repo, b)) if (id === a) return true;
-  return false;
+  return (await mergeBasesOf(repo, [a], [b])).includes(a);
 }

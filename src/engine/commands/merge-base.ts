@@ -27,7 +27,7 @@ const STALE = 4;
 const RESULT = 8;
 
 /** A max-heap of commit ids keyed by committer timestamp. */
-class DateQueue {
+export class DateQueue {
   private readonly heap: { id: string; t: number }[] = [];
   get size(): number {
     return this.heap.length;
