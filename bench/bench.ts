@@ -389,6 +389,12 @@ function historyRows(): void {
 
 // ---------- p2p rows ----------
 
+/** git's clones of the same repository, one run each call (see syncRows). */
+interface CloneRuns {
+  bare: () => void;
+  full: () => void;
+}
+
 interface SyncFigures {
   clone?: Measure;
   bare?: Measure;
@@ -471,8 +477,7 @@ async function warmPulls(dir: string, peerId: string, addresses: string[], runs:
  * Patchwork: the owner serves its copy of the corpus from a PeerService in one process; each clone
  * (with checkout) and each cold pull runs in its own process, whose peak RSS is the clone's.
  */
-async function patchworkSync(servedRepo: string, name: string): Promise<SyncFigures> {
-  log(`clone and pull of the ${name} over libp2p on 127.0.0.1 (Patchwork) …`);
+async function patchworkSync(servedRepo: string, name: string, gitClones: CloneRuns): Promise<SyncFigures> {
   const base = join(WORK, `p2p-${name.replace(/\W+/g, '-')}`);
   rmSync(base, { recursive: true, force: true });
   mkdirSync(base, { recursive: true });
@@ -490,17 +495,25 @@ async function patchworkSync(servedRepo: string, name: string): Promise<SyncFigu
     });
     const served = JSON.parse(line.slice(SERVE_PREFIX.length)) as { peerId: string; addresses: string[]; tickets: string[] };
     let last = '';
+    // Each Patchwork clone and git's of the same kind in turn, who goes first alternating by run; each
+    // removes its previous copy, then syncs, before it starts (deleting thousands of files leaves the
+    // disk busy for a while).
     for (let i = 0; i < RUNS.clone; i++) {
       const bare = join(base, `bare-${i}`);
-      settle();
-      out.bare = merge(out.bare, runJsScript('tool-p2p.js', 'clone', { ticket: served.tickets[RUNS.clone + i], cwd: base, dir: bare, checkout: false }));
-      rmSync(bare, { recursive: true, force: true });
-      last = join(base, `clone-${i}`);
-      settle();
-      const m = runJsScript('tool-p2p.js', 'clone', { ticket: served.tickets[i], cwd: base, dir: last });
-      out.clone = merge(out.clone, m);
-      if (i < RUNS.clone - 1) rmSync(last, { recursive: true, force: true });
+      const pwBare = () => {
+        rmSync(join(base, `bare-${i - 1}`), { recursive: true, force: true });
+        settle();
+        out.bare = merge(out.bare, runJsScript('tool-p2p.js', 'clone', { ticket: served.tickets[RUNS.clone + i], cwd: base, dir: bare, checkout: false }));
+      };
+      const pwFull = () => {
+        if (last) rmSync(last, { recursive: true, force: true });
+        last = join(base, `clone-${i}`);
+        settle();
+        out.clone = merge(out.clone, runJsScript('tool-p2p.js', 'clone', { ticket: served.tickets[i], cwd: base, dir: last }));
+      };
+      for (const run of i % 2 ? [gitClones.bare, pwBare, gitClones.full, pwFull] : [pwBare, gitClones.bare, pwFull, gitClones.full]) run();
     }
+    rmSync(join(base, `bare-${RUNS.clone - 1}`), { recursive: true, force: true });
     for (let i = 0; i < RUNS.clone; i++) {
       writeFileSync(join(servedRepo, `pulled-${i}.txt`), `new file ${i}\n`);
       runJs('patchwork', 'commit', { dir: servedRepo, message: `pull ${i}` });
@@ -543,9 +556,6 @@ async function syncRows(label: string, gitRepo: string, pwRepo: string | undefin
   if (pwRepo) runJs('patchwork', 'checkout', { dir: pwRepo, ref: 'main' });
   // Both served packed, as a git daemon serves a gc'd repository.
   if (pwRepo) runJs('patchwork', 'gc', { dir: pwRepo });
-  const pw = pwRepo ? await patchworkSync(pwRepo, label) : {};
-  const failed = pw.failed ? 'failed, see the notes' : undefined;
-  log(`clone and pull of the ${label} over 127.0.0.1 (git daemon) …`);
   const base = join(WORK, `daemon-${label.replace(/\W+/g, '-')}`);
   rmSync(base, { recursive: true, force: true });
   mkdirSync(base, { recursive: true });
@@ -562,15 +572,30 @@ async function syncRows(label: string, gitRepo: string, pwRepo: string | undefin
       if (spawnSync('git', ['ls-remote', url], { env: GIT_ENV, stdio: 'ignore' }).status === 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    // git's clones run between Patchwork's, run by run (see patchworkSync), so both see the same load.
     let bare: Measure | undefined;
     let full: Measure | undefined;
-    for (let i = 0; i < RUNS.clone; i++) {
-      rmSync(join(base, 'bare'), { recursive: true, force: true });
-      rmSync(join(base, 'full'), { recursive: true, force: true });
-      settle();
-      bare = merge(bare, runGit(base, [['clone', '-q', '--bare', url, 'bare']]));
-      settle();
-      full = merge(full, runGit(base, [['clone', '-q', url, 'full']]));
+    const gitClones: CloneRuns = {
+      bare: () => {
+        rmSync(join(base, 'bare'), { recursive: true, force: true });
+        settle();
+        bare = merge(bare, runGit(base, [['clone', '-q', '--bare', url, 'bare']]));
+      },
+      full: () => {
+        rmSync(join(base, 'full'), { recursive: true, force: true });
+        settle();
+        full = merge(full, runGit(base, [['clone', '-q', url, 'full']]));
+      },
+    };
+    log(`clone and pull of the ${label} over 127.0.0.1: Patchwork over libp2p and git from git daemon, alternating …`);
+    const pw = pwRepo ? await patchworkSync(pwRepo, label, gitClones) : {};
+    const failed = pw.failed ? 'failed, see the notes' : undefined;
+    if (!bare || !full) {
+      // Patchwork failed before its first clone (or there is no Patchwork repository): git's runs alone.
+      for (let i = 0; i < RUNS.clone; i++) {
+        gitClones.bare();
+        gitClones.full();
+      }
     }
     addRow({
       op: `clone of the ${label} over 127.0.0.1, objects only (Patchwork: clone --no-checkout; git: clone --bare from a packed git daemon)`,

@@ -2,10 +2,10 @@
 // long way round: the tree id recorded in the index, status limited to a few paths, checkout that
 // only touches files that differ, and the allocation-free tree parser.
 import assert from 'node:assert/strict';
-import { chmodSync, lstatSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, cpSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Index, Repository, add, checkout, commit, createBranch, decodeTree, encodeTree, reset, status } from '../src/engine';
+import { Index, Repository, add, checkout, commit, createBranch, decodeTree, encodeTree, reset, status, switchTree } from '../src/engine';
 import { read, tmp, write } from './helpers';
 
 const author = { name: 'Test', email: 'test@example.org' };
@@ -79,6 +79,41 @@ test('an index written after changes is byte for byte the index encoded afresh, 
     assert.ok(written.equals(fresh(ix)), `round ${round}`);
     assert.ok(ix.serialize().equals(written), `round ${round}: a second write`);
   }
+});
+
+test('a checkout into an empty work tree (a clone) writes every file and folder, and still refuses a file in the way', async () => {
+  const repo = await repoWith({ 'top.txt': 't\n', 'a/b/c/deep.txt': 'd\n', 'a/b/side.txt': 's\n', 'a b/x.txt': 'x\n', 'bin/run.sh': '#!/bin/sh\n' });
+  chmodSync(join(repo.root, 'bin/run.sh'), 0o755);
+  symlinkSync('a/b/side.txt', join(repo.root, 'link'));
+  await add(repo, ['']);
+  await commit(repo, { message: 'more' });
+  const tree = await repo.commitTree((await repo.headCommit())!);
+  const into = async (prepare?: (dir: string) => void) => {
+    const dir = tmp();
+    cpSync(join(repo.root, '.patch'), join(dir, '.patch'), { recursive: true });
+    rmSync(join(dir, '.patch', 'index'));
+    prepare?.(dir);
+    const r = await Repository.open(dir);
+    const ix = new Index();
+    await switchTree(r, ix, new Map(), tree);
+    await r.writeIndex(ix);
+    return r;
+  };
+  const r = await into();
+  assert.equal(read(r.root, 'a/b/c/deep.txt'), 'd\n');
+  assert.equal(read(r.root, 'a b/x.txt'), 'x\n');
+  assert.equal(statSync(join(r.root, 'bin/run.sh')).mode & 0o111, 0o111);
+  assert.equal(readlinkSync(join(r.root, 'link')), 'a/b/side.txt');
+  const s = await status(r);
+  assert.deepEqual([s.staged, s.unstaged, s.untracked], [[], [], []]);
+  // Not empty any more: an untracked file where a tracked one goes is found, and nothing is written.
+  await assert.rejects(
+    into((dir) => {
+      mkdirSync(join(dir, 'a'));
+      write(dir, 'a/b', 'not a folder\n');
+    }),
+    /untracked file in the way/,
+  );
 });
 
 test('status of a few paths answers exactly what the full status says about them', async () => {

@@ -1,5 +1,6 @@
-import { Stats } from 'node:fs';
-import { PatchworkError } from '../errors';
+import { Stats, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PatchworkError, errnoCode } from '../errors';
 import { forEachLimit } from '../fsutil';
 import { Index, statFields } from '../index-file';
 import { HEADS, assertValidRefName } from '../refs';
@@ -8,6 +9,7 @@ import { lstatOrUndefined, removeWorktreeFile, walkWorktree, IgnoreRules, writeW
 import { readMergeHeads } from './commit';
 import { compareWithIndex } from './status';
 import { resolveRevision } from '../revparse';
+import { pathComponentProblem } from '../paths';
 
 export interface SwitchResult {
   written: string[];
@@ -40,10 +42,13 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
   const writes: [string, FlatEntry, Stats | undefined][] = [];
   const deletes: string[] = [];
   const problems: { path: string; why: string }[] = [];
+  // Into an empty work tree (a clone's checkout): nothing can be in the way, so no path is looked at
+  // and the folders are made up front, parents first, instead of each write checking its own.
+  const empty = !from.size && !ix.entries.size && !ix.conflicts.size && readdirSync(repo.root).every((n) => n === '.patch');
 
   const look = async (p: string, a: FlatEntry | undefined, b: FlatEntry | undefined) => {
     const e = ix.entries.get(p);
-    const st = lstatOrUndefined(repo.root, p);
+    const st = empty ? undefined : lstatOrUndefined(repo.root, p);
     const wt = st && !st.isDirectory() && e ? await compareWithIndex(repo, ix, e, st) : undefined;
     const worktreeIs = (x: FlatEntry | undefined) => (wt ? wt.id === x?.id && wt.mode === x?.mode : false);
     if (!force) {
@@ -90,7 +95,10 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
   const deleting = new Set(deletes);
   const rules = new IgnoreRules(repo.root);
   const parentStats = new Map<string, Stats | undefined>();
-  for (const [p, , st] of writes) {
+  if (empty) {
+    for (const [p] of writes) for (let cut = p.lastIndexOf('/'); cut > 0 && !parentStats.has(p.slice(0, cut)); cut = p.lastIndexOf('/', cut - 1)) parentStats.set(p.slice(0, cut), undefined);
+    for (const d of [...parentStats.keys()].sort()) makeFolder(repo.root, d);
+  } else for (const [p, , st] of writes) {
     for (let cut = p.lastIndexOf('/'); cut > 0; cut = p.lastIndexOf('/', cut - 1)) {
       const d = p.slice(0, cut);
       if (parentStats.has(d)) break;
@@ -116,7 +124,8 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
   // With nothing deleted (deletes prune emptied folders), what was checked above still holds: the
   // parent folders are folders and no folder sits where a file goes, so writes need not look again.
   const unchanged = deletes.length === 0;
-  if (unchanged) for (const [d, st] of parentStats) if (st?.isDirectory()) folders.add(d);
+  if (empty) for (const d of parentStats.keys()) folders.add(d);
+  else if (unchanged) for (const [d, st] of parentStats) if (st?.isDirectory()) folders.add(d);
   await forEachLimit(writes, 8, async ([p, b, before]) => {
     // A checkout is a batch: one blocking read per blob beats four thread-pool round trips each.
     const body = repo.store.readSync ? repo.store.readSync(b.id, 'blob').body : await repo.readBlob(b.id);
@@ -128,6 +137,18 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
     ix.conflicts.clear();
   }
   return { written: writes.map(([p]) => p).sort(), removed: deletes.filter((p) => !to.has(p)).sort() };
+}
+
+/** Make one folder of an empty work tree (its parent exists); one that appeared meanwhile is fine. */
+function makeFolder(root: string, dir: string): void {
+  if (dir.split('/').some((part) => pathComponentProblem(part))) throw new PatchworkError('INVALID_PATH', `Refusing to write the unsafe path ${JSON.stringify(dir)}.`);
+  try {
+    mkdirSync(join(root, dir));
+  } catch (e) {
+    if (errnoCode(e) !== 'EEXIST' || !lstatOrUndefined(root, dir)?.isDirectory()) {
+      throw new PatchworkError('DIRTY_WORKTREE', `Cannot make the folder ${dir}: something else is in its place.`, 'Move it out of the way and try again.', { path: dir });
+    }
+  }
 }
 
 /**
