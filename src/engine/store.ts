@@ -31,6 +31,8 @@ export interface ObjectStore {
    * not verified: for sending to a peer, which verifies everything it receives.
    */
   readData(id: string, type: ObjectType): Promise<Buffer>;
+  /** Optional blocking `readData`, for small objects (see `readSync`). */
+  readDataSync?(id: string, type: ObjectType): Buffer;
   /** The length of `readData`'s answer, without reading it (0 when unknown or missing). */
   dataSize(id: string, type: ObjectType): number;
   /** Stores a body; returns its id. Never rewrites an existing object. */
@@ -211,6 +213,20 @@ export class DiskObjectStore implements ObjectStore {
       throw missingObject(id, type);
     }
     return decodeLoose(raw, id, type);
+  }
+
+  readDataSync(id: string, type: ObjectType): Buffer {
+    if (!isObjectId(id)) throw missingObject(id, type);
+    const packed = this.packDataSync(id, type);
+    if (packed) return packed;
+    try {
+      return readFileSync(this.pathOf(id, type));
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') throw e;
+    }
+    const late = this.refreshPacks() ? this.packDataSync(id, type) : undefined;
+    if (late) return late;
+    throw missingObject(id, type);
   }
 
   async readData(id: string, type: ObjectType): Promise<Buffer> {
