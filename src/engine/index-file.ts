@@ -13,8 +13,9 @@ import { FileMode } from './objects';
  * f64 size, u32 mode, u8 stage, u8 flags, u16 path length, 32-byte id, path (UTF-8); then optionally
  * "TREE" and the 32-byte id of the tree the stage-0 entries make (see `Index.treeId`); then a SHA-256
  * of everything before it. Readers that predate the TREE block skip it.
+ *
+ * Entries are never changed in place (a change replaces the entry), so copies of an index share them.
  */
-/** One staged path. Entries are never changed in place (a change replaces the entry), so indexes can share them. */
 export interface IndexEntry {
   readonly path: string;
   readonly id: string;

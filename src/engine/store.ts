@@ -200,19 +200,7 @@ export class DiskObjectStore implements ObjectStore {
   }
 
   readSync(id: string, type: ObjectType): StoredObject {
-    if (!isObjectId(id)) throw missingObject(id, type);
-    const packed = this.packDataSync(id, type);
-    if (packed) return decodeLoose(packed, id, type);
-    let raw: Buffer;
-    try {
-      raw = readFileSync(this.pathOf(id, type));
-    } catch (e) {
-      if (errnoCode(e) !== 'ENOENT') throw e;
-      const late = this.refreshPacks() ? this.packDataSync(id, type) : undefined;
-      if (late) return decodeLoose(late, id, type);
-      throw missingObject(id, type);
-    }
-    return decodeLoose(raw, id, type);
+    return decodeLoose(this.readDataSync(id, type), id, type);
   }
 
   readDataSync(id: string, type: ObjectType): Buffer {
