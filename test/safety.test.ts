@@ -200,6 +200,8 @@ test('Repository.openSync (the peer worker\'s start path) finds and opens what o
   assert.equal(repo.root, opened.root);
   assert.deepEqual(config, await opened.config());
   assert.equal(codeOf(() => Repository.openSync(tmp())), 'NOT_A_REPOSITORY');
+  // From a file's path (ENOTDIR below it), as open does: the walk goes on to the folder holding it.
+  assert.equal(Repository.openSync(join(dir, 'sub', 'a.txt')).repo.root, (await Repository.open(join(dir, 'sub', 'a.txt'))).root);
   // A .patch/ without HEAD is not a repository (the walk goes on upwards), as for open.
   const bare = tmp();
   mkdirSync(join(bare, '.patch'));

@@ -83,16 +83,23 @@ export class Repository {
   }
 
   /**
-   * `find` and `open` with synchronous file calls, for a start path in a worker thread (the
-   * extension's peer, src/extension/peer-host.ts): asynchronous ones each take a trip through
-   * libuv's thread pool, which the whole process shares and the editor keeps busy while it starts.
-   * Returns the repository and the configuration it read.
+   * `find` and `open` with synchronous file calls, for a start path on a thread of its own (the
+   * extension's peer worker): asynchronous ones each take a trip through libuv's thread pool, which
+   * the whole process shares and which the editor keeps busy while it starts. Returns the repository
+   * and the configuration it read.
    */
   static openSync(start: string, options?: OpenOptions): { repo: Repository; config: RepoConfig } {
+    const quiet = <T>(fn: () => T): T | undefined => {
+      try {
+        return fn();
+      } catch {
+        return undefined; // as `find`: an unreadable level is not a repository
+      }
+    };
     let dir = resolve(start);
     for (;;) {
       const patch = join(dir, PATCH_DIR);
-      if (statSync(patch, { throwIfNoEntry: false })?.isDirectory() && lstatSync(join(patch, 'HEAD'), { throwIfNoEntry: false })) break;
+      if (quiet(() => statSync(patch).isDirectory()) && quiet(() => lstatSync(join(patch, 'HEAD')))) break;
       const parent = dirname(dir);
       if (parent === dir) throw notARepository(start);
       dir = parent;

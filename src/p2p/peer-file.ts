@@ -8,8 +8,8 @@
  * Claiming and updating it (on the path to a peer listening) use synchronous file calls: the file is
  * a few hundred bytes, while each asynchronous call is a trip through libuv's thread pool, which is
  * shared by the whole process. In the extension host (the peer runs in a worker thread there) that
- * pool is busy with the editor's own file I/O while VS Code starts, and the claim and update, seven
- * trips, waited up to 80 ms behind it (test/vscode/measure-startup.ts).
+ * pool is busy with the editor's own file I/O while VS Code starts: in the start-up timeline
+ * (test/vscode/measure-startup.ts) the update alone, four trips, waited up to 80 ms behind it.
  */
 import { closeSync, openSync, promises as fsp, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
