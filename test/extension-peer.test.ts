@@ -3,6 +3,7 @@
 // (peer-host.ts) with real libp2p nodes on 127.0.0.1: serving on loopback, a taken port reported in
 // words, errors crossing the bundle boundary as plain data, invite → clone, and pull/push.
 import assert from 'node:assert/strict';
+import { createHook } from 'node:async_hooks';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -154,6 +155,36 @@ test('peer-host: serves on 127.0.0.1 by default, claims peer.json, and reports a
   } finally {
     blocker.close();
   }
+});
+
+test("peer-host: a peer starts without a trip through libuv's thread pool (which the editor's file I/O keeps busy while VS Code starts)", { timeout: 30_000 }, async () => {
+  const repo = await namedRepo('origin', { 'a.txt': 'a\n' });
+  await host.peerId(repo.root); // an identity already, as in a repository whose peer has run before
+  // Requests libuv runs in its thread pool: asynchronous file system calls and DNS lookups (crypto
+  // jobs are left out: libp2p's synchronous key generation and signing report the same types).
+  const pooled = /^(FSREQ|GETADDRINFO|GETNAMEINFO)/;
+  const seen: string[] = [];
+  const hook = createHook({ init: (_id, type) => void (pooled.test(type) && seen.push(type)) });
+  hook.enable();
+  let ep: host.Endpoint;
+  try {
+    ep = await host.startService(repo.root, { owner: 'vscode', logger: silent });
+  } finally {
+    hook.disable();
+  }
+  try {
+    assert.ok(ep.serving && ep.addresses().length > 0);
+    assert.deepEqual(seen, [], 'requests queued in the thread pool before listening');
+    // It did read and write what it always does: peer.json has the addresses.
+    assert.deepEqual((await host.runningPeer(repo.root))?.addresses, ep.addresses());
+  } finally {
+    await ep.stop();
+  }
+  // The check sees a pooled request when there is one.
+  hook.enable();
+  await host.runningPeer(repo.root);
+  hook.disable();
+  assert.ok(seen.length > 0, 'an asynchronous read is seen');
 });
 
 test('peer-host: invite → clone → push and pull between two repositories, results as plain data', { timeout: 45_000 }, async () => {

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Repository, add, commit } from '../src/engine';
 import { CachedBundle } from '../src/extension/codeCache';
+import type { Log } from '../src/extension/log';
 import { PeerWorkerClient, type WorkerLike } from '../src/extension/peer-rpc-client';
+import { PeerHostLoader } from '../src/extension/peerHost';
 import type { ServiceEvent } from '../src/extension/peer-host';
 import { errorFromWire, fromWire, toWire, wireError } from '../src/extension/peer-rpc';
 import { namedRepo, read, tmp, write } from './helpers';
@@ -189,4 +191,28 @@ test('a worker that dies fails what was pending in words and says so once', asyn
   await assert.rejects(client.host.peerId('/nowhere'), /stopped unexpectedly/);
   assert.deepEqual(exits, ['The peer-to-peer worker stopped unexpectedly (exit code 7).']);
   assert.equal(client.stopped, true);
+});
+
+test('stopIfIdle ends a worker nothing runs in (no repository was found), leaves a busy one alone, and load() starts a new one', { timeout: 60_000 }, async () => {
+  const lines: string[] = [];
+  const log = { info: (m: string) => lines.push(m), debug() {}, warn() {}, error: (m: string) => lines.push(`error: ${m}`) } as unknown as Log;
+  const loader = new PeerHostLoader(bundle, log);
+  assert.equal(await loader.stopIfIdle(), false, 'no worker yet: nothing to end');
+  const first = await loader.load();
+  assert.equal(await loader.stopIfIdle(() => false), false, 'not idle by the caller\'s account');
+  // A serving node runs in it: busy.
+  const repo = await namedRepo('idle', { 'a.txt': 'a\n' });
+  const ep = await first.startService(repo.root, { owner: 'vscode', logger: { debug() {}, info() {}, warn() {}, error() {} } });
+  assert.equal(await loader.stopIfIdle(), false, 'a node runs in it');
+  assert.equal(loader.current, first);
+  await ep.stop();
+  assert.equal(await loader.stopIfIdle(), true);
+  assert.equal(loader.current, undefined);
+  await assert.rejects(first.peerId(repo.root), /worker was stopped/);
+  // The next use starts a new worker, which works.
+  const second = await loader.load();
+  assert.notEqual(second, first);
+  assert.equal(await second.peerId(repo.root), ep.peerId);
+  await loader.terminate();
+  assert.deepEqual(lines.filter((l) => l.startsWith('error')), [], 'an intended stop is not reported as a failure');
 });

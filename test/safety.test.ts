@@ -185,6 +185,34 @@ test('adding a path outside the repository is refused', async () => {
   assert.match(r.err, /outside the repository/);
 });
 
+test('Repository.openSync (the peer worker\'s start path) finds and opens what open does, with the same errors', async () => {
+  const codeOf = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (e) {
+      return (e as { code?: string }).code ?? `no code: ${String(e)}`;
+    }
+    return 'no error';
+  };
+  const dir = await repoWith({ 'sub/a.txt': '1\n' });
+  const { repo, config } = Repository.openSync(join(dir, 'sub'));
+  const opened = await Repository.open(join(dir, 'sub'));
+  assert.equal(repo.root, opened.root);
+  assert.deepEqual(config, await opened.config());
+  assert.equal(codeOf(() => Repository.openSync(tmp())), 'NOT_A_REPOSITORY');
+  // From a file's path (ENOTDIR below it), as open does: the walk goes on to the folder holding it.
+  assert.equal(Repository.openSync(join(dir, 'sub', 'a.txt')).repo.root, (await Repository.open(join(dir, 'sub', 'a.txt'))).root);
+  // A .patch/ without HEAD is not a repository (the walk goes on upwards), as for open.
+  const bare = tmp();
+  mkdirSync(join(bare, '.patch'));
+  assert.equal(codeOf(() => Repository.openSync(bare)), 'NOT_A_REPOSITORY');
+  const toml = join(dir, '.patch', 'patchwork.toml');
+  writeFileSync(toml, '[repository\n');
+  assert.equal(codeOf(() => Repository.openSync(dir)), 'INVALID_CONFIG');
+  rmSync(toml);
+  assert.throws(() => Repository.openSync(dir), (e: Error & { code?: string }) => e.code === 'INVALID_CONFIG' && /is missing/.test(e.message));
+});
+
 test('user errors carry stable codes', async () => {
   const { add, checkout, commit, resolveRevision, isPatchworkError } = await import('../src/engine');
   const code = async (p: Promise<unknown>) => {

@@ -1,7 +1,8 @@
 // Integration tests inside a real VS Code build (see test/vscode/harness.ts). Needs the build
 // from `node scripts/install-vscode.mjs` and Debian's chromium; fails (never skips) without them.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { multiRootFixture } from './vscode/fixture';
@@ -52,6 +53,19 @@ test('in Restricted Mode (untrusted workspace) the view shows changes and nothin
     assertPassed(t, result);
   } finally {
     rmSync(fixture.dir, { recursive: true, force: true });
+  }
+});
+
+test('in a workspace without a repository the peer worker does not stay behind', { timeout: 120_000 }, async (t) => {
+  const problem = prerequisiteProblem();
+  assert.ok(!problem, `cannot run the VS Code integration tests: ${problem}`);
+  const dir = mkdtempSync(join(tmpdir(), 'patchwork-norepo-'));
+  writeFileSync(join(dir, 'hello.txt'), 'hello\n');
+  try {
+    const result = await runVSCodeTests({ workspace: dir, suite, timeoutMs: 100_000, env: { PATCHWORK_ITESTS: 'no-repository.itest.ts' } });
+    assertPassed(t, result);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'smol-toml';
-import { PatchworkError } from './errors';
+import { PatchworkError, errnoCode } from './errors';
 import { atomicWrite, readTextIfExists } from './fsutil';
 
 /**
@@ -13,7 +14,25 @@ export interface RepoConfig {
 }
 
 export async function readConfig(path: string): Promise<RepoConfig> {
-  const text = await readTextIfExists(path);
+  return parseConfig(await readTextIfExists(path), path);
+}
+
+/**
+ * `readConfig` with a synchronous read, for a start path in a worker thread (the extension's peer):
+ * an asynchronous read is several trips through libuv's thread pool, which the whole process shares
+ * and the editor's own file I/O keeps busy while VS Code starts.
+ */
+export function readConfigSync(path: string): RepoConfig {
+  let text: string | undefined;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT' && errnoCode(e) !== 'ENOTDIR') throw e;
+  }
+  return parseConfig(text, path);
+}
+
+function parseConfig(text: string | undefined, path: string): RepoConfig {
   if (text === undefined) throw new PatchworkError('INVALID_CONFIG', `The repository configuration ${path} is missing.`);
   let doc: Record<string, unknown>;
   try {

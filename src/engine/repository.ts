@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { lstatSync, promises as fsp, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { userInfo, hostname } from 'node:os';
-import { RepoConfig, readConfig, writeConfig } from './config';
+import { RepoConfig, readConfig, readConfigSync, writeConfig } from './config';
 import { PatchworkError } from './errors';
 import { exists } from './fsutil';
 import { Index, readIndexFile, writeIndexFile } from './index-file';
@@ -76,12 +76,36 @@ export class Repository {
 
   static async open(start: string, options?: OpenOptions): Promise<Repository> {
     const root = await Repository.find(start);
-    if (!root) {
-      throw new PatchworkError('NOT_A_REPOSITORY', `Not a Patchwork repository (or any parent folder): ${resolve(start)}`, 'Run `patchwork init` to create one here.');
-    }
+    if (!root) throw notARepository(start);
     const repo = new Repository(root, options);
     await repo.config(); // fail early and clearly on a damaged configuration
     return repo;
+  }
+
+  /**
+   * `find` and `open` with synchronous file calls, for a start path on a thread of its own (the
+   * extension's peer worker): asynchronous ones each take a trip through libuv's thread pool, which
+   * the whole process shares and which the editor keeps busy while it starts. Returns the repository
+   * and the configuration it read.
+   */
+  static openSync(start: string, options?: OpenOptions): { repo: Repository; config: RepoConfig } {
+    const quiet = <T>(fn: () => T): T | undefined => {
+      try {
+        return fn();
+      } catch {
+        return undefined; // as `find`: an unreadable level is not a repository
+      }
+    };
+    let dir = resolve(start);
+    for (;;) {
+      const patch = join(dir, PATCH_DIR);
+      if (quiet(() => statSync(patch).isDirectory()) && quiet(() => lstatSync(join(patch, 'HEAD')))) break;
+      const parent = dirname(dir);
+      if (parent === dir) throw notARepository(start);
+      dir = parent;
+    }
+    const repo = new Repository(dir, options);
+    return { repo, config: readConfigSync(repo.configPath) };
   }
 
   static async init(dir: string, init: { name?: string; user?: Partial<Identity>; defaultBranch?: string } = {}, options?: OpenOptions): Promise<Repository> {
@@ -134,8 +158,9 @@ export class Repository {
     });
   }
 
-  async identity(): Promise<Identity> {
-    const c = await this.config();
+  /** The author of new commits; `config`: the configuration, when the caller has just read it. */
+  async identity(config?: RepoConfig): Promise<Identity> {
+    const c = config ?? (await this.config());
     let user: string;
     try {
       user = userInfo().username;
@@ -327,4 +352,8 @@ export class Repository {
   async headCommit(): Promise<string | undefined> {
     return (await this.head()).id;
   }
+}
+
+function notARepository(start: string): PatchworkError {
+  return new PatchworkError('NOT_A_REPOSITORY', `Not a Patchwork repository (or any parent folder): ${resolve(start)}`, 'Run `patchwork init` to create one here.');
 }

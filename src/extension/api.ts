@@ -52,6 +52,8 @@ export interface TestApi {
   peer(root: vscode.Uri): PeerTestView | undefined;
   /** How long loading out/peer.js took (ms), once loaded. */
   peerModuleLoadMs(): number | undefined;
+  /** Whether the peer worker runs (it is ended after a scan that found no repository). */
+  peerWorkerRunning(): boolean;
   /** Start-up milestones (scan, module load, each peer starting and listening), in ms after `activate()` returned. */
   startupTimeline(): readonly StartupMark[];
   /** The Collaborators view's rows ("label — description", two spaces of indent per level). */

@@ -68,7 +68,10 @@ export function activate(context: vscode.ExtensionContext): PatchworkApi {
     void peers.start();
     manager
       .start()
-      .then(() => peers.timeline.mark('workspace scanned, repositories opened'))
+      .then(() => {
+        peers.timeline.mark('workspace scanned, repositories opened');
+        return peers.scanned();
+      })
       .catch((e) => logError(log, 'Scanning the workspace for repositories', e));
   });
 
@@ -118,6 +121,7 @@ export function activate(context: vscode.ExtensionContext): PatchworkApi {
               };
             },
             peerModuleLoadMs: () => peers.host.loadMs,
+            peerWorkerRunning: () => peers.host.current !== undefined,
             startupTimeline: () => peers.timeline.list(),
             collaboratorRows: () => peers.view.rows(),
             collaboratorNode: (root, name) => {

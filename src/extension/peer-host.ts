@@ -179,6 +179,14 @@ async function guard<T>(fn: () => Promise<T>, who?: string): Promise<T> {
   }
 }
 
+function guardSync<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw plainError(e);
+  }
+}
+
 function outcomes<R, T>(list: p2p.PeerOutcome<R>[], map: (r: R) => T): Outcome<T>[] {
   return list.map((o) => (o.ok ? { peer: o.peer, name: o.name, ok: true, result: map(o.result) } : { peer: o.peer, name: o.name, ok: false, error: plainError(o.error, o.name), offline: o.offline }));
 }
@@ -258,13 +266,14 @@ function p2pLogger(l: HostLogger): p2p.P2PLogger {
  * already serves it, P2P when it cannot listen.
  */
 export async function startService(root: string, opts: ServiceOptions): Promise<Endpoint> {
-  const repo = await guard(() => Repository.open(root, { author: opts.author }));
+  // Synchronous reads of the few small files before listening (Repository.openSync says why).
+  const { repo, config } = guardSync(() => Repository.openSync(root, { author: opts.author }));
   // The extension's own default is loopback (unlike `patchwork start`): see the setting's description.
-  const listen = opts.listen ?? (await guard(async () => p2p.listenSetting(await repo.config()))) ?? DEFAULT_LISTEN;
+  const listen = opts.listen ?? guardSync(() => p2p.listenSetting(config)) ?? DEFAULT_LISTEN;
   const discovery = discoveryOverrides(opts.discovery);
   let service: p2p.PeerService;
   try {
-    service = await p2p.PeerService.start(repo, { listen, logger: p2pLogger(opts.logger), owner: opts.owner, discovery });
+    service = await p2p.PeerService.start(repo, { listen, config, logger: p2pLogger(opts.logger), owner: opts.owner, discovery });
   } catch (e) {
     throw listenProblem(e, listen) ?? plainError(e);
   }

@@ -112,6 +112,11 @@ export class PeerWorkerClient {
     ) as unknown as PeerHost;
   }
 
+  /** Whether anything runs in the worker: a call not answered yet, or an endpoint (a node) not stopped. */
+  get busy(): boolean {
+    return this.pending.size > 0 || this.endpoints.size > 0;
+  }
+
   /** Whether the worker has stopped (every call fails). */
   get stopped(): boolean {
     return this.dead !== undefined;

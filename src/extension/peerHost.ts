@@ -105,6 +105,21 @@ export class PeerHostLoader {
   }
 
   /**
+   * End the worker if nothing runs in it (no call pending, no node), once it has loaded: for a
+   * workspace whose scan found no repository (the worker starts before the scan, in case it finds
+   * one). `idle` is asked again once the worker has loaded. The next `load()` starts a new worker.
+   * Resolves true when it was ended.
+   */
+  async stopIfIdle(idle: () => boolean = () => true): Promise<boolean> {
+    const client = this.client;
+    if (!client) return false;
+    await client.ready.catch(() => undefined);
+    if (this.client !== client || client.busy || !idle()) return false;
+    await this.terminate();
+    return true;
+  }
+
+  /**
    * Stop the worker once the calls already made (e.g. stopping the peers, which releases their
    * .patch/peer.json) have settled, waiting at most `graceMs`.
    */

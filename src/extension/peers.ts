@@ -128,6 +128,16 @@ export class Peers implements vscode.Disposable {
     }
   }
 
+  /**
+   * The workspace scan has finished: if it found no repository, end the peer worker that `start()`
+   * began before the scan (no idle thread stays behind). A repository opened later, or a command
+   * that needs the worker (Clone from Peer), starts a new one.
+   */
+  async scanned(): Promise<void> {
+    const none = () => !this.syncs.size && !this.early.size;
+    if (none() && (await this.host.stopIfIdle(none))) this.log.info('No repository in the workspace: stopped the peer worker (it starts again when one is opened or cloned)');
+  }
+
   /** Once a peer has started, keep what V8 compiled for the next start of the extension host (codeCache.ts). */
   private peerStarted(): void {
     this.saveTimer ??= setTimeout(() => void this.host.saveCodeCache(), CODE_CACHE_SAVE_DELAY_MS);

@@ -13,7 +13,7 @@
  * Nothing here logs; the secret never leaves this module except as the PrivateKey object.
  */
 import { randomBytes } from 'node:crypto';
-import { constants as fsc } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, openSync, readFileSync } from 'node:fs';
 import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
@@ -146,13 +146,23 @@ export interface LoadIdentityOptions {
   allowInsecurePermissions?: boolean;
 }
 
+/**
+ * Read and check an identity file. Its I/O is synchronous (a file of a few hundred bytes, read on
+ * the path to a peer listening): an asynchronous open, stat, read and close are four trips through
+ * libuv's process-wide thread pool, which in the extension host waits behind the editor's own file
+ * I/O while VS Code starts (peer-file.ts says the same of peer.json).
+ */
 export async function loadIdentity(path: string, options: LoadIdentityOptions = {}): Promise<LoadedIdentity> {
+  return loadIdentitySync(path, options);
+}
+
+function loadIdentitySync(path: string, options: LoadIdentityOptions): LoadedIdentity {
   const warnings: string[] = [];
   // O_NOFOLLOW + fstat on the opened descriptor: the file checked is the file read (no symlink swap).
   const flags = fsc.O_RDONLY | (process.platform === 'win32' ? 0 : fsc.O_NOFOLLOW);
-  let fh;
+  let fd: number;
   try {
-    fh = await open(path, flags);
+    fd = openSync(path, flags);
   } catch (e) {
     const code = errno(e);
     if (code === 'ENOENT') throw new P2PError('IDENTITY_MISSING', `no identity file at ${path}`, { path });
@@ -161,7 +171,7 @@ export async function loadIdentity(path: string, options: LoadIdentityOptions = 
   }
   let text: string;
   try {
-    const st = await fh.stat();
+    const st = fstatSync(fd);
     if (!st.isFile()) throw new P2PError('IDENTITY_INVALID', `identity path ${path} is not a regular file`, { path });
     if (process.platform !== 'win32') {
       const problems: string[] = [];
@@ -175,9 +185,9 @@ export async function loadIdentity(path: string, options: LoadIdentityOptions = 
       }
     }
     if (st.size > MAX_IDENTITY_FILE) throw new P2PError('IDENTITY_INVALID', `identity file ${path} is too large to be an identity`, { path });
-    text = await fh.readFile({ encoding: 'utf8' });
+    text = readFileSync(fd, { encoding: 'utf8' });
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
   const identity = parseIdentityFile(text, path);
   return { ...identity, path, warnings };

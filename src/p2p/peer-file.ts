@@ -4,8 +4,14 @@
  * process is gone (same host) is stale and taken over; a live one means a second peer must not start.
  * Other commands read it to learn this repository's own addresses (for invites, and to tell peers
  * where to reach us).
+ *
+ * Claiming and updating it (on the path to a peer listening) use synchronous file calls: the file is
+ * a few hundred bytes, while each asynchronous call is a trip through libuv's thread pool, which is
+ * shared by the whole process. In the extension host (the peer runs in a worker thread there) that
+ * pool is busy with the editor's own file I/O while VS Code starts: in the start-up timeline
+ * (test/vscode/measure-startup.ts) the update alone, four trips, waited up to 80 ms behind it.
  */
-import { promises as fsp } from 'node:fs';
+import { closeSync, openSync, promises as fsp, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PatchworkError, Repository, processAlive } from '../engine/index.js';
@@ -51,8 +57,8 @@ export class PeerFileHandle {
   async update(addresses: string[]): Promise<void> {
     this.info = { ...this.info, addresses };
     const tmp = `${this.path}.${process.pid}.tmp`;
-    await fsp.writeFile(tmp, JSON.stringify(this.info, null, 2) + '\n');
-    await fsp.rename(tmp, this.path);
+    writeFileSync(tmp, JSON.stringify(this.info, null, 2) + '\n');
+    renameSync(tmp, this.path);
   }
 
   /** Remove the file if it is still ours. */
@@ -75,11 +81,11 @@ export async function claimPeerFile(repo: Repository, peerId: string, owner: str
   const info: PeerFile = { pid: process.pid, host: hostname(), peerId, addresses: [], started: new Date().toISOString(), owner };
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      const fh = await fsp.open(path, 'wx');
+      const fd = openSync(path, 'wx');
       try {
-        await fh.writeFile(JSON.stringify(info, null, 2) + '\n');
+        writeFileSync(fd, JSON.stringify(info, null, 2) + '\n');
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
       return new PeerFileHandle(path, info);
     } catch (e) {

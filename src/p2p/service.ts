@@ -13,7 +13,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { multiaddr } from '@multiformats/multiaddr';
-import { Repository } from '../engine/index.js';
+import { Repository, type RepoConfig } from '../engine/index.js';
 import { AccessControl } from './access.js';
 import { serveClone, type CloneServed } from './clone.js';
 import { ensureIdentity, listenSetting, touchCollaborator, type Collaborator } from './collaborators.js';
@@ -66,6 +66,8 @@ export interface PeerServiceOptions {
    * lists add. `node.discovery`, when given, replaces both.
    */
   discovery?: Partial<DiscoverySettings>;
+  /** The repository's configuration, when the caller has just read it (one read fewer before listening). */
+  config?: RepoConfig;
   /** Transport options (tests, benchmarks). */
   node?: Partial<Omit<PeerNodeOptions, 'privateKey' | 'isAllowed' | 'isCollaborator' | 'listen' | 'logger'>>;
 }
@@ -95,12 +97,12 @@ export class PeerService {
 
   static async start(repo: Repository, opts: PeerServiceOptions = {}): Promise<PeerService> {
     const log = opts.logger ?? silentLogger;
-    const config = await repo.config();
+    const config = opts.config ?? (await repo.config());
     const identity = await ensureIdentity(repo);
     for (const w of identity.warnings) log.warn(w);
     const listen = opts.listen ?? listenSetting(config) ?? DEFAULT_SERVICE_LISTEN;
     const discovery = opts.node?.discovery ?? discoveryOptions(discoverySettings(config, opts.discovery), 'serve');
-    const ownerName = (await repo.identity()).name;
+    const ownerName = (await repo.identity(config)).name;
     const peerFile = opts.claimPeerFile === false ? undefined : await claimPeerFile(repo, identity.peerId, opts.owner ?? 'cli');
     const access = new AccessControl(repo);
     let service: PeerService | undefined;

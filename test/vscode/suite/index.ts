@@ -21,8 +21,9 @@ const testFiles: Record<string, () => unknown> = {
   'init.itest.ts': () => require('./init.itest'),
   'restricted.itest.ts': () => require('./restricted.itest'),
   'p2p.itest.ts': () => require('./p2p.itest'),
+  'no-repository.itest.ts': () => require('./no-repository.itest'),
 };
-const separateRun = new Set(['restricted.itest.ts', 'p2p.itest.ts']);
+const separateRun = new Set(['restricted.itest.ts', 'p2p.itest.ts', 'no-repository.itest.ts']);
 
 export function run(): Promise<void> {
   console.log(`VS Code ${vscode.version}, extension host on Node ${process.version}`);

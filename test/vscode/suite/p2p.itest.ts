@@ -304,7 +304,8 @@ suite('Peer-to-peer: two peers syncing through the commands', () => {
         const s = (await peer()).state;
         return s.kind === 'online' && s.discovery.includes('dht');
       }, 10_000);
-      assert.match((await peer()).statusBar.find((c) => c.command === 'patchwork.sync')?.tooltip ?? '', /discovery: dht/);
+      // The status bar follows the state on the next change event (statusbar.ts), not in the same tick.
+      await waitFor('the sync item to say so', async () => /discovery: dht/.test((await peer()).statusBar.find((c) => c.command === 'patchwork.sync')?.tooltip ?? ''), 5_000);
     } finally {
       await set('bootstrapPeers', undefined);
     }
