@@ -3,7 +3,7 @@
 //   node esbuild.mjs               extension (out/extension.js; out/peer.js and out/peer-worker.js for the peer worker) + CLI
 //   node esbuild.mjs --tests       also every test/**/*.test.ts as its own bundle under out/tests/,
 //                                  and test/vscode/suite/ as out/tests/vscode/suite.js
-//   node esbuild.mjs --bench       also bench/*.ts
+//   node esbuild.mjs --bench       also bench/*.ts (and the VS Code harness, for the start-up rows)
 //   node esbuild.mjs --production  minified, no source maps (what `npm run package` ships)
 import * as esbuild from 'esbuild';
 import { readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
@@ -55,17 +55,18 @@ const builds = [
     banner: { js: '#!/usr/bin/env node\n' + common.banner.js },
   }),
 ];
+// The VS Code harness (test/vscode/*.ts, run by tests and by the bench's start-up rows) and what
+// runs inside VS Code's extension host: the mocha entry and the *.itest.ts it requires.
+// playwright-core and mocha are loaded from node_modules at run time, never bundled.
+const tests = { ...common, external: [...common.external, 'playwright-core', 'chromium-bidi', 'mocha'] };
+const vscodeHelpers = readdirSync('test/vscode').filter((n) => n.endsWith('.ts')).map((n) => join('test/vscode', n));
+const vscodeSuite = () => esbuild.build({ ...tests, entryPoints: { 'vscode/suite': 'test/vscode/suite/index.ts' }, outdir: 'out/tests' });
 if (args.has('--tests')) {
   // Output goes to out/tests/, not out/test/: Node 20's `node --test <dir>` runs every .js below a
   // folder named `test`. Only *.test.js files (and helpers that match no test pattern) land here.
-  // playwright-core and mocha are loaded from node_modules at run time, never bundled.
-  const tests = { ...common, external: [...common.external, 'playwright-core', 'chromium-bidi', 'mocha'] };
-  const vscodeHelpers = readdirSync('test/vscode').filter((n) => n.endsWith('.ts')).map((n) => join('test/vscode', n));
-  builds.push(
-    esbuild.build({ ...tests, entryPoints: [...listTs('test', '.test.ts'), ...vscodeHelpers], outdir: 'out/tests', outbase: 'test' }),
-    // What runs inside VS Code's extension host: the mocha entry and the *.itest.ts it requires.
-    esbuild.build({ ...tests, entryPoints: { 'vscode/suite': 'test/vscode/suite/index.ts' }, outdir: 'out/tests' }),
-  );
+  builds.push(esbuild.build({ ...tests, entryPoints: [...listTs('test', '.test.ts'), ...vscodeHelpers], outdir: 'out/tests', outbase: 'test' }), vscodeSuite());
+} else if (args.has('--bench')) {
+  builds.push(esbuild.build({ ...tests, entryPoints: vscodeHelpers, outdir: 'out/tests', outbase: 'test' }), vscodeSuite());
 }
 if (args.has('--bench')) {
   builds.push(esbuild.build({ ...common, entryPoints: listTs('bench', '.ts'), outdir: 'out/bench', outbase: 'bench' }));

@@ -686,7 +686,35 @@ function peerStartRow(): void {
   const w = runJsScript('tool-peer.js', 'worker', { cacheDir, runs: RUNS.log });
   if (!(w.info?.codeCache as string[] | undefined)?.every((c) => c === 'used')) notes.push(`peer worker: the code cache was not used in every run (${JSON.stringify(w.info?.codeCache)}).`);
   addRow({ op: "extension's peer worker: thread start to a repository's peer listening (code cache of an earlier start)", target: '≤ 200 ms after activate()', pw: w });
-  addRow({ op: 'extension activate()', target: '≤ 50 ms', pw: undefined, note: 'needs the VS Code extension host; not available yet' });
+  vscodeStartRows();
+}
+
+/**
+ * The extension in the real VS Code build (code-server, as the tests run it): activate()'s duration
+ * and how long after it returns the peers of the workspace's two repositories are listening, from
+ * test/vscode/measure-startup.ts (its first run fills the code cache; the figures are later starts).
+ */
+function vscodeStartRows(): void {
+  const script = join(OUT, '..', 'tests', 'vscode', 'measure-startup.js');
+  const runs = quick ? 4 : 8;
+  log(`extension start-up in VS Code (${runs} starts) …`);
+  const r = spawnSync(process.execPath, [script, '--runs', String(runs)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const activate = /\(activate\(\) itself: ([\d.]+) ms\)/.exec(r.stdout ?? '');
+  const listening = /later starts: all peers listening, median \d+ ms after activate\(\) \(runs: ([\d, ]+)\)/.exec(r.stdout ?? '');
+  if (r.status !== 0 || !activate || !listening) {
+    const why = (r.stderr || r.stdout || '').split('\n').find((l) => /Error|not found|not installed|failed/.test(l))?.trim();
+    const note = `not measured: ${why ?? `measure-startup exited ${r.status}`}`;
+    addRow({ op: 'extension activate() in VS Code', target: '≤ 50 ms', pw: undefined, note });
+    addRow({ op: 'peers listening after activate() returns, in VS Code', target: '≤ 200 ms', pw: undefined, note });
+    return;
+  }
+  addRow({ op: 'extension activate() in VS Code (code-server, later starts; median of the runs)', target: '≤ 50 ms', check: (row) => (mid(row.pw) === undefined ? undefined : mid(row.pw)! <= 50), pw: { ms: [Number(activate[1])], rssKb: 0 } });
+  addRow({
+    op: "both repositories' peers listening, counted from activate() returning, in VS Code (later starts)",
+    target: '≤ 200 ms',
+    check: (row) => (mid(row.pw) === undefined ? undefined : mid(row.pw)! <= 200),
+    pw: { ms: listening[1]!.split(',').map(Number), rssKb: 0 },
+  });
 }
 
 function runJsScript(script: string, op: string, args: Record<string, unknown> = {}): Measure {
