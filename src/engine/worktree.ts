@@ -1,4 +1,4 @@
-import { Dirent, Stats, closeSync, fstatSync, lstatSync, promises as fsp, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { Dirent, Stats, closeSync, fstatSync, lstatSync, openSync, symlinkSync, promises as fsp, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import ignore, { Ignore } from 'ignore';
 import { PatchworkError, errnoCode } from './errors';
@@ -253,7 +253,29 @@ export async function writeWorktreeFile(
     return lstatSync(abs);
   }
   // 'wx' (O_CREAT | O_EXCL): anything that appeared at `path` meanwhile is an error, never written through.
-  const fd = await openFast(abs, 'wx', mode === '100755' ? 0o755 : 0o644);
+  return writeOpened(abs, await openFast(abs, 'wx', fileMode(mode)), body);
+}
+
+/**
+ * Create a file or symlink where nothing is (its folder exists), with blocking calls: for a checkout
+ * into an empty work tree, which creates its files one after another as git does. O_EXCL as above.
+ */
+export function createWorktreeFileSync(root: string, path: string, mode: FileMode, body: Buffer): Stats {
+  for (const part of path.split('/')) {
+    if (pathComponentProblem(part)) throw new PatchworkError('INVALID_PATH', `Refusing to write the unsafe path ${JSON.stringify(path)}.`);
+  }
+  const abs = join(root, path);
+  if (mode === '120000') {
+    symlinkSync(body.toString(), abs);
+    return lstatSync(abs);
+  }
+  return writeOpened(abs, openSync(abs, 'wx', fileMode(mode)), body);
+}
+
+const fileMode = (mode: FileMode) => (mode === '100755' ? 0o755 : 0o644);
+
+/** Write `body` to a file just created at `abs` and fstat it; on failure the file is removed. */
+function writeOpened(abs: string, fd: number, body: Buffer): Stats {
   let written = false;
   try {
     for (let off = 0; off < body.length; ) off += writeSync(fd, body, off);

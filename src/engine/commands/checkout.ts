@@ -5,7 +5,7 @@ import { forEachLimit } from '../fsutil';
 import { Index, statFields } from '../index-file';
 import { HEADS, assertValidRefName } from '../refs';
 import { FlatEntry, FlatTree, Repository } from '../repository';
-import { lstatOrUndefined, removeWorktreeFile, walkWorktree, IgnoreRules, writeWorktreeFile } from '../worktree';
+import { createWorktreeFileSync, lstatOrUndefined, removeWorktreeFile, walkWorktree, IgnoreRules, writeWorktreeFile } from '../worktree';
 import { readMergeHeads } from './commit';
 import { compareWithIndex } from './status';
 import { resolveRevision } from '../revparse';
@@ -15,6 +15,9 @@ export interface SwitchResult {
   written: string[];
   removed: string[];
 }
+
+/** How long a checkout into an empty work tree writes before it lets the event loop run. */
+const YIELD_MS = 20;
 
 const same = (a: FlatEntry | undefined, b: FlatEntry | undefined) => (!a && !b) || (!!a && !!b && a.id === b.id && a.mode === b.mode);
 
@@ -126,7 +129,20 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
   const unchanged = deletes.length === 0;
   if (empty) for (const d of parentStats.keys()) folders.add(d);
   else if (unchanged) for (const [d, st] of parentStats) if (st?.isDirectory()) folders.add(d);
-  await forEachLimit(writes, 8, async ([p, b, before]) => {
+  if (empty) {
+    // Into an empty work tree (a clone): one file after another with blocking calls, as git does;
+    // measured faster here than eight creations in flight through the thread pool. The event loop
+    // gets a turn every few milliseconds, so a connection still open keeps answering.
+    let turn = performance.now();
+    for (const [p, b] of writes) {
+      const st = createWorktreeFileSync(repo.root, p, b.mode, repo.store.readSync ? repo.store.readSync(b.id, 'blob').body : await repo.readBlob(b.id));
+      ix.set({ path: p, id: b.id, mode: b.mode, stage: 0, ...statFields(st) });
+      if (performance.now() - turn > YIELD_MS) {
+        await new Promise((r) => setImmediate(r));
+        turn = performance.now();
+      }
+    }
+  } else await forEachLimit(writes, 8, async ([p, b, before]) => {
     // A checkout is a batch: one blocking read per blob beats four thread-pool round trips each.
     const body = repo.store.readSync ? repo.store.readSync(b.id, 'blob').body : await repo.readBlob(b.id);
     const st = await writeWorktreeFile(repo.root, p, b.mode, body, folders, unchanged ? { stats: before } : undefined);
