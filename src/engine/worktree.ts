@@ -232,9 +232,7 @@ export async function writeWorktreeFile(
   folders?: Set<string>,
   known?: { stats: Stats | undefined },
 ): Promise<Stats> {
-  for (const part of path.split('/')) {
-    if (pathComponentProblem(part)) throw new PatchworkError('INVALID_PATH', `Refusing to write the unsafe path ${JSON.stringify(path)}.`);
-  }
+  assertSafePath(path);
   await ensureParents(root, path, folders);
   const abs = join(root, path);
   const existing = known ? known.stats : lstatOrUndefined(root, path);
@@ -261,15 +259,18 @@ export async function writeWorktreeFile(
  * into an empty work tree, which creates its files one after another as git does. O_EXCL as above.
  */
 export function createWorktreeFileSync(root: string, path: string, mode: FileMode, body: Buffer): Stats {
-  for (const part of path.split('/')) {
-    if (pathComponentProblem(part)) throw new PatchworkError('INVALID_PATH', `Refusing to write the unsafe path ${JSON.stringify(path)}.`);
-  }
+  assertSafePath(path);
   const abs = join(root, path);
   if (mode === '120000') {
     symlinkSync(body.toString(), abs);
     return lstatSync(abs);
   }
   return writeOpened(abs, openSync(abs, 'wx', fileMode(mode)), body);
+}
+
+/** Throws INVALID_PATH unless every component of `path` is safe to write (no `..`, `.patch`, separators …). */
+export function assertSafePath(path: string): void {
+  if (path.split('/').some((part) => pathComponentProblem(part))) throw new PatchworkError('INVALID_PATH', `Refusing to write the unsafe path ${JSON.stringify(path)}.`);
 }
 
 const fileMode = (mode: FileMode) => (mode === '100755' ? 0o755 : 0o644);

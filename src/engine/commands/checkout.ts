@@ -5,11 +5,10 @@ import { forEachLimit } from '../fsutil';
 import { Index, statFields } from '../index-file';
 import { HEADS, assertValidRefName } from '../refs';
 import { FlatEntry, FlatTree, Repository } from '../repository';
-import { createWorktreeFileSync, lstatOrUndefined, removeWorktreeFile, walkWorktree, IgnoreRules, writeWorktreeFile } from '../worktree';
+import { assertSafePath, createWorktreeFileSync, lstatOrUndefined, removeWorktreeFile, walkWorktree, IgnoreRules, writeWorktreeFile } from '../worktree';
 import { readMergeHeads } from './commit';
 import { compareWithIndex } from './status';
 import { resolveRevision } from '../revparse';
-import { pathComponentProblem } from '../paths';
 
 export interface SwitchResult {
   written: string[];
@@ -127,12 +126,11 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
   // With nothing deleted (deletes prune emptied folders), what was checked above still holds: the
   // parent folders are folders and no folder sits where a file goes, so writes need not look again.
   const unchanged = deletes.length === 0;
-  if (empty) for (const d of parentStats.keys()) folders.add(d);
-  else if (unchanged) for (const [d, st] of parentStats) if (st?.isDirectory()) folders.add(d);
+  if (unchanged) for (const [d, st] of parentStats) if (st?.isDirectory()) folders.add(d);
   if (empty) {
-    // Into an empty work tree (a clone): one file after another with blocking calls, as git does;
-    // measured faster here than eight creations in flight through the thread pool. The event loop
-    // gets a turn every few milliseconds, so a connection still open keeps answering.
+    // Into an empty work tree (a clone): one file after another with blocking calls, as git does (in
+    // alternating clones here, faster than eight creations in flight through the thread pool; see
+    // docs/benchmarks.md). The event loop gets a turn every 20 ms, so an open connection keeps answering.
     let turn = performance.now();
     for (const [p, b] of writes) {
       const st = createWorktreeFileSync(repo.root, p, b.mode, repo.store.readSync ? repo.store.readSync(b.id, 'blob').body : await repo.readBlob(b.id));
@@ -157,7 +155,7 @@ export async function switchTree(repo: Repository, ix: Index, from: FlatTree, to
 
 /** Make one folder of an empty work tree (its parent exists); one that appeared meanwhile is fine. */
 function makeFolder(root: string, dir: string): void {
-  if (dir.split('/').some((part) => pathComponentProblem(part))) throw new PatchworkError('INVALID_PATH', `Refusing to write the unsafe path ${JSON.stringify(dir)}.`);
+  assertSafePath(dir);
   try {
     mkdirSync(join(root, dir));
   } catch (e) {
