@@ -34,7 +34,7 @@ const RUNS = {
   refresh: quick ? 12 : 30,
   checkout: runsOverride ?? (quick ? 4 : 6),
   log: runsOverride ?? (quick ? 5 : 7),
-  clone: runsOverride ?? (quick ? 2 : 3),
+  clone: runsOverride ?? (quick ? 2 : 5),
 };
 const HISTORY = 1000;
 const OUT = join(__dirname);
