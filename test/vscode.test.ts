@@ -11,14 +11,22 @@ import { prerequisiteProblem, projectRoot, runVSCodeTests, type RunResult } from
 const suiteDir = join(projectRoot, 'test', 'vscode', 'suite');
 const suite = join(projectRoot, 'out', 'tests', 'vscode', 'suite.js');
 
+// Mocha's "N failing" report, the part of a failure that matters: first in the message, before the
+// window's log lines (CI shows only the start of a long message).
+function failureReport(lines: string[]): string {
+  const start = lines.findIndex((l) => /^\s*\d+ failing/.test(l));
+  const harness = lines.filter((l) => l.startsWith('[harness]'));
+  return [...(start >= 0 ? lines.slice(start) : ['(no mocha failure report)']), ...harness].join('\n');
+}
+
 function assertPassed(t: { diagnostic(message: string): void }, result: RunResult): void {
+  const lines = result.log.split('\n');
   assert.equal(
     result.exitCode,
     0,
-    `VS Code integration tests failed (exit code ${result.exitCode}). Mocha output:\n${result.log}\n` +
-      `--- VS Code server / browser output ---\n${result.diagnostics}`,
+    `VS Code integration tests failed (exit code ${result.exitCode}).\n${failureReport(lines)}\n` +
+      `--- whole mocha output ---\n${result.log}\n--- VS Code server / browser output ---\n${result.diagnostics}`,
   );
-  const lines = result.log.split('\n');
   const summary = lines.filter((l) => /^\s*\d+ (passing|pending)/.test(l));
   t.diagnostic(summary.map((l) => l.trim()).join(', ') || 'no mocha summary');
   // Measurements the suites print (refresh timings, activation time).
