@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { add, checkout, commit, listBranches, readMergeHeads, stashList } from '../../../src/engine';
 import type { Prompt } from '../../../src/extension/ui';
-import { answer, cleanUp, diskStatus, engine, file, groupRows, read, repo, testApi, waitFor, write } from './util';
+import { answer, cleanUp, diskStatus, engine, file, groupRows, read, repo, setInput, testApi, waitFor, write } from './util';
 
 /** Pick the item whose label is `label` (pickers), type `text` (inputs), confirm modals with their first action. */
 function script(picks: string[], text?: string): (p: Prompt) => string | vscode.QuickPickItem | undefined {
@@ -141,7 +141,7 @@ suite('Branches, merge and stash', () => {
     assert.equal(read('beta', 'index.html'), 'main again\n');
     assert.equal(await r.headCommit(), before);
     assert.deepEqual(groupRows(beta, 'merge'), []);
-    beta.sourceControl.inputBox.value = '';
+    await setInput(beta.sourceControl, '');
   });
 
   test('Stash and Pop Stash: changes go away and come back', async () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { summaryLine, walkLog } from '../../../src/engine';
-import { answer, cleanUp, diskStatus, engine, file, repo, testApi, write } from './util';
+import { answer, cleanUp, diskStatus, engine, file, repo, setInput, testApi, write } from './util';
 
 async function headSummary(): Promise<string> {
   for await (const e of walkLog(await engine('alpha'), { limit: 1 })) return summaryLine(e.commit.message);
@@ -21,7 +21,7 @@ suite('Commit', () => {
   teardown(async () => {
     (await testApi()).setResponder(undefined);
     await setSmartCommit(undefined);
-    (await repo('alpha')).sourceControl.inputBox.value = '';
+    await setInput((await repo('alpha')).sourceControl, '');
     await cleanUp('alpha');
   });
 
@@ -30,10 +30,7 @@ suite('Commit', () => {
     write('alpha', 'README.md', '# Alpha\n\nCommitted from the view.\n');
     write('alpha', 'unstaged.txt', 'left alone\n');
     await vscode.commands.executeCommand('patchwork.stage', file('alpha', 'README.md'));
-    alpha.sourceControl.inputBox.value = 'Update the README';
-    // A value set from the extension host goes to the window and comes back; let that round trip end
-    // (as it has when a user types), or its echo can land after the commit cleared the box.
-    await new Promise((r) => setTimeout(r, 300));
+    await setInput(alpha.sourceControl, 'Update the README');
     const accept = alpha.sourceControl.acceptInputCommand!;
     await vscode.commands.executeCommand(accept.command, ...(accept.arguments ?? []));
     assert.equal(await headSummary(), 'Update the README');
@@ -49,7 +46,7 @@ suite('Commit', () => {
     await vscode.commands.executeCommand('patchwork.stage', file('alpha', 'README.md'));
     const before = alpha.state.head.id;
     const prompts = await answer(() => undefined);
-    alpha.sourceControl.inputBox.value = '   \n  ';
+    await setInput(alpha.sourceControl, '   \n  ');
     await vscode.commands.executeCommand('patchwork.commit', alpha.sourceControl);
     assert.equal((await engine('alpha').then((r) => r.headCommit())), before);
     assert.equal(prompts.length, 1);
@@ -63,7 +60,7 @@ suite('Commit', () => {
     write('alpha', 'added.txt', 'new\n');
     await alpha.refresh();
     const prompts = await answer((p) => (p.kind === 'message' ? 'Yes' : undefined));
-    alpha.sourceControl.inputBox.value = 'Smart commit';
+    await setInput(alpha.sourceControl, 'Smart commit');
     await vscode.commands.executeCommand('patchwork.commit', alpha.sourceControl);
     assert.equal(prompts.length, 1);
     assert.ok(prompts[0].kind === 'message' && prompts[0].modal);
@@ -78,13 +75,13 @@ suite('Commit', () => {
     write('alpha', 'notes.txt', 'always 1\n');
     await alpha.refresh();
     const prompts = await answer((p) => (p.kind === 'message' ? 'Always' : undefined));
-    alpha.sourceControl.inputBox.value = 'Always one';
+    await setInput(alpha.sourceControl, 'Always one');
     await vscode.commands.executeCommand('patchwork.commit', alpha.sourceControl);
     assert.equal(await headSummary(), 'Always one');
     assert.equal(vscode.workspace.getConfiguration('patchwork').get('smartCommit'), 'always');
     write('alpha', 'notes.txt', 'always 2\n');
     await alpha.refresh();
-    alpha.sourceControl.inputBox.value = 'Always two';
+    await setInput(alpha.sourceControl, 'Always two');
     await vscode.commands.executeCommand('patchwork.commit', alpha.sourceControl);
     assert.equal(await headSummary(), 'Always two');
     assert.equal(prompts.length, 1, 'asked only the first time');
@@ -96,7 +93,7 @@ suite('Commit', () => {
     await alpha.refresh();
     const before = alpha.state.head.id;
     await answer((p) => (p.kind === 'message' ? 'Never' : undefined));
-    alpha.sourceControl.inputBox.value = 'Should not happen';
+    await setInput(alpha.sourceControl, 'Should not happen');
     await vscode.commands.executeCommand('patchwork.commit', alpha.sourceControl);
     assert.equal(alpha.state.head.id, before);
     assert.equal(vscode.workspace.getConfiguration('patchwork').get('smartCommit'), 'never');
@@ -109,7 +106,7 @@ suite('Commit', () => {
     write('alpha', 'src/new.ts', 'export {};\n');
     await alpha.refresh();
     const prompts = await answer(() => undefined);
-    alpha.sourceControl.inputBox.value = 'Everything';
+    await setInput(alpha.sourceControl, 'Everything');
     await vscode.commands.executeCommand('patchwork.commitAll', alpha.sourceControl);
     assert.equal(prompts.length, 0);
     assert.equal(await headSummary(), 'Everything');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { answer, diskStatus, file, folder, groupRows, read, repo, testApi, waitFor, write } from './util';
+import { answer, diskStatus, file, folder, groupRows, read, repo, setInput, testApi, waitFor, write } from './util';
 
 suite('Restricted Mode', () => {
   teardown(async () => (await testApi()).setResponder(undefined));
@@ -29,7 +29,7 @@ suite('Restricted Mode', () => {
     const alpha = await repo('alpha');
     const prompts = await answer((p) => (p.kind === 'message' && p.modal ? p.actions[0] : undefined));
     await vscode.commands.executeCommand('patchwork.stage', file('alpha', 'README.md'));
-    alpha.sourceControl.inputBox.value = 'untrusted commit';
+    await setInput(alpha.sourceControl, 'untrusted commit');
     await vscode.commands.executeCommand('patchwork.commitAll', alpha.sourceControl);
     await vscode.commands.executeCommand('patchwork.clean', file('alpha', 'README.md'));
     await vscode.commands.executeCommand('patchwork.init', folder('plain'));

@@ -2,7 +2,7 @@
 // author handed to the engine, and patchwork.enabled closing and reopening every repository.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, cleanUp, engine, file, folder, repo, waitFor, write } from './util';
+import { api, cleanUp, engine, file, folder, repo, setInput, waitFor, write } from './util';
 
 const config = () => vscode.workspace.getConfiguration('patchwork');
 const set = (key: string, value: unknown) => config().update(key, value, vscode.ConfigurationTarget.Global);
@@ -35,7 +35,7 @@ suite('Settings', () => {
     await set('author.email', 'settings@example.org');
     write('alpha', 'notes.txt', 'by the settings author\n');
     await vscode.commands.executeCommand('patchwork.stage', file('alpha', 'notes.txt'));
-    alpha.sourceControl.inputBox.value = 'Authored via settings';
+    await setInput(alpha.sourceControl, 'Authored via settings');
     await vscode.commands.executeCommand('patchwork.commit', alpha.sourceControl);
     const r = await engine('alpha');
     const c = await r.readCommit((await r.headCommit())!);

@@ -33,6 +33,17 @@ export async function waitFor(what: string, condition: () => boolean | Promise<b
   }
 }
 
+/**
+ * Sets a Source Control input box as a user's typing would leave it. A value set from the extension
+ * host goes to the window, which echoes it back; an echo still on its way when a command clears the
+ * box would put the old text back. A call to the window answered after the echo (messages keep their
+ * order) waits for that round trip, where a fixed sleep would only usually be long enough.
+ */
+export async function setInput(sourceControl: vscode.SourceControl, value: string): Promise<void> {
+  sourceControl.inputBox.value = value;
+  await vscode.commands.getCommands();
+}
+
 export function folder(name: string): vscode.Uri {
   const f = vscode.workspace.workspaceFolders?.find((x) => x.name === name);
   if (!f) throw new Error(`no workspace folder named ${name}`);
