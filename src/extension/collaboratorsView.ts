@@ -89,6 +89,9 @@ export class CollaboratorsView implements vscode.TreeDataProvider<CollaboratorNo
   }
 
   private collaboratorNodes(sync: RepositorySync): CollaboratorNode[] {
+    if (!vscode.workspace.isTrusted) {
+      return [this.node(`m:${sync.repo.root}:restricted`, () => ({ kind: 'message' as const, sync, text: 'Restricted Mode', detail: 'trust this workspace to see and reach its collaborators' }))];
+    }
     if (sync.problem) return [this.node(`m:${sync.repo.root}:${sync.problem}`, () => ({ kind: 'message' as const, sync, text: 'The collaborator list cannot be read', detail: sync.problem! }))];
     return sync.collaborators.map((c) => this.collaboratorNode(sync, c.peerId));
   }

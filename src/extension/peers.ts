@@ -111,11 +111,17 @@ export class Peers implements vscode.Disposable {
   /**
    * Start the peer worker (it loads the peer module) and every repository's peer; call after
    * activation, before the workspace scan (repositories it finds then start their peers at once).
-   * Resolves when the module has loaded.
+   * Resolves when the module has loaded (at once in Restricted Mode, which loads no module).
    */
   async start(): Promise<void> {
-    if (this.started) return this.host.ready().catch(() => undefined);
+    if (this.started) return vscode.workspace.isTrusted ? this.host.ready().catch(() => undefined) : undefined;
     this.started = true;
+    if (!vscode.workspace.isTrusted) {
+      // Restricted Mode: no peer runs (each one says why), so no worker is started to load libp2p.
+      // Trusting the workspace starts the peers (sync.ts), and the first of them the worker.
+      for (const s of this.all) this.startOne(s);
+      return;
+    }
     this.timeline.markOnce('peer worker starting');
     try {
       await this.host.load();

@@ -162,6 +162,9 @@ export class RepositorySync implements vscode.Disposable {
   /** Read the collaborators, start the peer (per the settings), count, and schedule auto-fetch. Called once the peer module has loaded. */
   async start(): Promise<void> {
     if (this.disposed) return;
+    // Restricted Mode: the peer only says why it does not start. The collaborator list is read (by
+    // the peer worker, which is not started) once the workspace is trusted, which calls this again.
+    if (!vscode.workspace.isTrusted) return this.peer.start();
     const first = !this.started;
     this.started = true;
     if (first) await this.reload();

@@ -5,6 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { answer, diskStatus, file, folder, groupRows, read, repo, setInput, testApi, waitFor, write } from './util';
+import type { PeerState } from '../../../src/extension/syncLabels';
 
 suite('Restricted Mode', () => {
   teardown(async () => (await testApi()).setResponder(undefined));
@@ -40,18 +41,24 @@ suite('Restricted Mode', () => {
     assert.equal(read('alpha', 'README.md'), 'edited while untrusted\n');
   });
 
-  test('no peer is started and no sync item is shown; pull, push and invite are refused', async () => {
+  test('no peer and no peer worker are started and no sync item is shown; pull, push and invite are refused', async () => {
     const t = await testApi();
     await repo('alpha');
-    await waitFor('the peer module to load', () => t.peerModuleLoadMs() !== undefined, 10_000);
-    await new Promise((r) => setTimeout(r, 300));
+    const stopped = (s: PeerState | undefined) => s?.kind === 'stopped' && /Restricted Mode/.test(s.reason);
+    await waitFor('its peer to say it is stopped for Restricted Mode', () => stopped(t.peer(folder('alpha'))?.state), 10_000);
+    await new Promise((r) => setTimeout(r, 300)); // time for a wrongly started worker to show
     const p = t.peer(folder('alpha'))!;
-    assert.equal(p.state.kind, 'stopped');
-    assert.match(p.state.kind === 'stopped' ? p.state.reason : '', /Restricted Mode/);
+    assert.ok(stopped(p.state), JSON.stringify(p.state));
+    assert.equal(t.peerWorkerRunning(), false, 'no worker loads libp2p in Restricted Mode');
+    assert.equal(t.peerModuleLoadMs(), undefined);
+    const rows = await t.collaboratorRows();
+    assert.ok(rows.some((r) => /^\s*Restricted Mode — trust this workspace to see and reach its collaborators$/.test(r)), rows.join('\n'));
     assert.deepEqual(p.statusBar.map((c) => c.command), ['patchwork.checkout']);
     assert.ok(!existsSync(join(folder('alpha').fsPath, '.patch', 'peer.json')));
     const prompts = await answer(() => undefined);
     for (const c of ['patchwork.pull', 'patchwork.push', 'patchwork.sync', 'patchwork.invite', 'patchwork.clone']) await vscode.commands.executeCommand(c, folder('alpha'));
     assert.equal(prompts.filter((x) => x.kind === 'message' && /Restricted Mode/.test(x.text)).length, 5, JSON.stringify(prompts));
+    await vscode.commands.executeCommand('patchwork.refreshCollaborators');
+    assert.equal(t.peerWorkerRunning(), false, 'the refused commands started no worker either');
   });
 });
