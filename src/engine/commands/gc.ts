@@ -45,8 +45,9 @@ export async function gc(repo: Repository, onProgress?: (objects: number) => voi
         await writer!.add(type, id, data);
         if (++n % 1000 === 0) onProgress?.(n);
       };
-      for (const o of loose) await add(o.type, o.id, await store.readData(o.id, o.type));
-      for (const pack of old) for (const e of pack.entries()) await add(e.type, e.id, await pack.readData(e.id, e));
+      // Blocking reads, one after another (a thread-pool round trip per object cost more than the read).
+      for (const o of loose) await add(o.type, o.id, store.readDataSync(o.id, o.type));
+      for (const pack of old) for (const e of pack.entries()) await add(e.type, e.id, pack.readDataSync(e.id, e));
       idxPath = await writer.finish(store.packsDir);
       writer = undefined;
     } catch (e) {
