@@ -159,7 +159,7 @@ export class RepositorySync implements vscode.Disposable {
 
   // ---------------------------------------------------------------- life
 
-  /** Read the collaborators, start the peer (per the settings), count, and schedule auto-fetch. Called once the peer module has loaded. */
+  /** Read the collaborators, start the peer (per the settings), count, and schedule auto-fetch. Called after activation, and again when the workspace is trusted. */
   async start(): Promise<void> {
     if (this.disposed) return;
     // Restricted Mode: the peer only says why it does not start. The collaborator list is read (by

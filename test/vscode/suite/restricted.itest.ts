@@ -59,6 +59,6 @@ suite('Restricted Mode', () => {
     for (const c of ['patchwork.pull', 'patchwork.push', 'patchwork.sync', 'patchwork.invite', 'patchwork.clone']) await vscode.commands.executeCommand(c, folder('alpha'));
     assert.equal(prompts.filter((x) => x.kind === 'message' && /Restricted Mode/.test(x.text)).length, 5, JSON.stringify(prompts));
     await vscode.commands.executeCommand('patchwork.refreshCollaborators');
-    assert.equal(t.peerWorkerRunning(), false, 'the refused commands started no worker either');
+    assert.equal(t.peerWorkerRunning(), false, 'neither the refused commands nor Refresh Collaborators started a worker');
   });
 });
