@@ -84,3 +84,39 @@ test('objects exported into a sha256 git repository pass git fsck --strict and s
   assert.equal(git(gitDir, 'cat-file', '-t', tip).trim(), 'commit');
   assert.equal(git(gitDir, 'show', `${tip}:src/lib/deep/file.ts`), 'export const x = 2;\n');
 });
+
+test('diff --staged prints what git diff --staged --no-renames prints, byte for byte', async () => {
+  fixedEnv();
+  const [p, g] = [tmp(), tmp()];
+  const numbered = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `    line ${from + i}\n`).join('');
+  const longName = `function ${'a'.repeat(90)}() {\n`; // git cuts the hunk's function line to 80 bytes
+  const before: Record<string, string> = {
+    'src/two-hunks.c': `int first(void) {\n${numbered(1, 20)}}\n\n${longName}${numbered(21, 40)}}\n`,
+    'gone.txt': 'deleted\n',
+    'no-newline.txt': 'last line without a newline',
+    'empty-gone.txt': '',
+    'script.sh': '#!/bin/sh\necho hi\n',
+  };
+  for (const d of [p, g]) for (const [path, text] of Object.entries(before)) write(d, path, text);
+  await ok(p, 'init', 'diffs');
+  await ok(p, 'add', '.');
+  await ok(p, 'commit', '-m', 'before');
+  git(g, 'init', '-q', '--object-format=sha256');
+  git(g, 'add', '-A');
+  git(g, 'commit', '-q', '-m', 'before');
+  for (const d of [p, g]) {
+    write(d, 'src/two-hunks.c', before['src/two-hunks.c']!.replace('line 5\n', 'line five\n').replace('line 33\n', 'line 33\n    inserted\n'));
+    write(d, 'no-newline.txt', 'last line, still without a newline');
+    write(d, 'added.txt', 'new\nfile\n');
+    write(d, 'empty-added.txt', '');
+    chmodSync(join(d, 'script.sh'), 0o755);
+  }
+  await ok(p, 'rm', 'gone.txt', 'empty-gone.txt');
+  await ok(p, 'add', '.');
+  git(g, 'rm', '-q', 'gone.txt', 'empty-gone.txt');
+  git(g, 'add', '-A');
+  const expected = git(g, 'diff', '--staged', '--no-renames'); // Patchwork does not detect renames
+  assert.match(expected, /@@ -3,7 \+3,7 @@ int first\(void\) \{\n/); // the scenario has what it is meant to
+  assert.match(expected, /@@ -35,6 \+35,7 @@ function a{71}\n/);
+  assert.equal((await ok(p, 'diff', '--staged')).out, expected);
+});

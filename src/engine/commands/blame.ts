@@ -72,7 +72,7 @@ export async function blame(repo: Repository, path: string, opts: { rev?: string
   const give = async (commit: string, blob: string, lines: LineMap) => {
     if (!lines.length) return;
     const p = pending.get(commit);
-    if (p) p.lines.push(...lines);
+    if (p) for (const l of lines) p.lines.push(l); // not push(...lines): a large file's would overflow the stack
     else {
       pending.set(commit, { blob, lines: [...lines] });
       if (!times.has(commit)) times.set(commit, await time(commit));

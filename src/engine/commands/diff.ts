@@ -46,12 +46,30 @@ export function formatPatch(path: string, old: (Side & { body: Buffer }) | undef
     lines.push(`Binary files ${a} and ${b} differ`);
     return { patch: lines.join('\n') + '\n', binary };
   }
+  const oldText = old ? old.body.toString('utf8') : '';
+  const p = structuredPatch(a, b, oldText, neu ? neu.body.toString('utf8') : '', '', '', { context: 3 });
+  // No hunk (an empty file added or removed): git writes no ---/+++ lines either.
+  if (!p.hunks.length) return { patch: lines.join('\n') + '\n', binary };
   lines.push(`--- ${a}`, `+++ ${b}`);
-  const p = structuredPatch(a, b, old ? old.body.toString('utf8') : '', neu ? neu.body.toString('utf8') : '', '', '', { context: 3 });
+  const oldLines = oldText.split('\n');
+  // What git puts after a hunk's `@@ … @@` by default: the nearest line above the hunk (in the old
+  // file) that starts with a letter, `_` or `$`, cut to 80 bytes, without trailing whitespace. Each
+  // search stops where the previous hunk's began (the lines above were searched then), as git's does.
+  let fn: string | undefined;
+  let searched = 0;
   for (const h of p.hunks) {
-    const range = (start: number, count: number) => (count === 1 ? `${start}` : `${start},${count}`);
-    lines.push(`@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`);
-    lines.push(...h.lines);
+    // An empty range starts at the line before it (`@@ -0,0 +1,3 @@` for a new file), as git writes it.
+    const range = (start: number, count: number) => (count === 1 ? `${start}` : `${count === 0 ? start - 1 : start},${count}`);
+    const first = Math.max(0, h.oldStart - 1); // the hunk's first line, 0-based
+    for (let i = first - 1; i >= searched; i--) {
+      if (/^[A-Za-z_$]/.test(oldLines[i]!)) {
+        fn = Buffer.from(oldLines[i]!, 'utf8').subarray(0, 80).toString('utf8').replace(/[ \t\n\v\f\r]+$/, '');
+        break;
+      }
+    }
+    searched = Math.max(searched, first);
+    lines.push(`@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@${fn ? ` ${fn}` : ''}`);
+    for (const l of h.lines) lines.push(l); // not push(...h.lines): a hunk of a large file overflows the stack
   }
   return { patch: lines.join('\n') + '\n', binary };
 }
@@ -119,9 +137,20 @@ export async function diffRevisions(repo: Repository, a: string, b: string, spec
   return diffSides(repo, treePairs(ta, tb, specs));
 }
 
-/** A commit against its first parent (what `show` prints). */
-export async function diffCommit(repo: Repository, id: string): Promise<FileDiff[]> {
+async function commitPairs(repo: Repository, id: string) {
   const c = await repo.readCommit(id);
   const [ta, tb] = await Promise.all([repo.commitTree(c.parents[0]), repo.flattenTree(c.tree)]);
-  return diffSides(repo, treePairs(ta, tb));
+  return treePairs(ta, tb);
+}
+
+/** A commit against its first parent (what `show` prints). */
+export async function diffCommit(repo: Repository, id: string): Promise<FileDiff[]> {
+  return diffSides(repo, await commitPairs(repo, id));
+}
+
+/** The files a commit changed against its first parent, in path order, without reading them (`show --stat`). */
+export async function commitChanges(repo: Repository, id: string): Promise<{ path: string; status: FileDiff['status'] }[]> {
+  return (await commitPairs(repo, id))
+    .sort((x, y) => (x.path < y.path ? -1 : 1))
+    .map(({ path, old, new: neu }) => ({ path, status: !old ? 'added' : !neu ? 'deleted' : 'modified' }));
 }

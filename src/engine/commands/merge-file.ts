@@ -48,15 +48,19 @@ function label(s: string): string {
 export function mergeText(base: Buffer, ours: Buffer, theirs: Buffer, opts: TextMergeOptions): TextMergeResult {
   const style = opts.style ?? 'merge';
   const out: string[] = [];
+  // One push per line: push(...lines) overflows the stack on a block of a large file.
+  const append = (lines: string[]) => {
+    for (const l of lines) out.push(l);
+  };
   let conflicts = 0;
   const side = (lines: string[]) => {
-    out.push(...lines);
+    append(lines);
     if (lines.length && !lines[lines.length - 1].endsWith('\n')) out.push('\n');
   };
   allowDiff3Assignment();
   for (const block of diff3(splitLines(ours), splitLines(base), splitLines(theirs))) {
     if ('ok' in block) {
-      out.push(...block.ok);
+      append(block.ok);
       continue;
     }
     let { a, b } = block.conflict;
@@ -68,12 +72,12 @@ export function mergeText(base: Buffer, ours: Buffer, theirs: Buffer, opts: Text
       while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
       let suf = 0;
       while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
-      out.push(...a.slice(0, pre));
+      append(a.slice(0, pre));
       tail = a.slice(a.length - suf);
       a = a.slice(pre, a.length - suf);
       b = b.slice(pre, b.length - suf);
       if (!a.length && !b.length) {
-        out.push(...tail);
+        append(tail);
         continue;
       }
     }
@@ -87,7 +91,7 @@ export function mergeText(base: Buffer, ours: Buffer, theirs: Buffer, opts: Text
     out.push(`${'='.repeat(MARKER_SIZE)}\n`);
     side(b);
     out.push(`${'>'.repeat(MARKER_SIZE)} ${label(opts.theirsLabel)}\n`);
-    out.push(...tail);
+    append(tail);
   }
   return { body: Buffer.from(out.join(''), 'latin1'), conflicts };
 }

@@ -116,7 +116,7 @@ export async function remove(repo: Repository, specs: string[], opts: { cached?:
       if (!opts.recursive && !matched.includes(s)) {
         throw new PatchworkError('INVALID_ARGUMENT', `Not removing folder "${s}" without -r.`, `Use \`patchwork rm -r ${s}\`.`, { path: s });
       }
-      paths.push(...matched);
+      for (const m of matched) paths.push(m);
     }
     if (!opts.force) {
       const problems: string[] = [];
