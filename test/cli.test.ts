@@ -416,3 +416,19 @@ test('a nested repository is not part of the enclosing one', async () => {
   // Inside the nested one, its own repository is found first.
   assert.deepEqual(JSON.parse((await ok(inner, 'status', '--json')).out).untracked, ['inner.txt']);
 });
+
+test('add -A stages the whole work tree from a subfolder; add -u only what is tracked; both together are refused', async () => {
+  const dir = await repoWith({ 'src/a.txt': 'a\n', 'docs/b.txt': 'b\n', 'gone.txt': 'gone\n' });
+  write(dir, 'src/a.txt', 'a changed\n');
+  write(dir, 'docs/new.txt', 'new\n');
+  unlinkSync(join(dir, 'gone.txt'));
+  const staged = async () => JSON.parse((await ok(dir, 'status', '--json')).out).staged.map((c: { path: string; kind: string }) => `${c.kind} ${c.path}`).sort();
+  await ok(join(dir, 'src'), 'add', '-u');
+  assert.deepEqual(await staged(), ['deleted gone.txt', 'modified src/a.txt']);
+  await ok(join(dir, 'src'), 'add', '-A');
+  assert.deepEqual(await staged(), ['added docs/new.txt', 'deleted gone.txt', 'modified src/a.txt']);
+  const both = await pw(dir, 'add', '-A', '-u');
+  assert.equal(both.code, 2);
+  assert.match(both.err, /-A and -u cannot be used together/);
+  assert.equal((await pw(dir, 'add')).code, 2, 'no paths and no -A/-u is still a usage error');
+});

@@ -23,14 +23,19 @@ export const fileCommands: CliCommand[] = [
   {
     name: 'add',
     summary: 'Stage file contents for the next commit.',
-    usage: 'add [-f] <path>… | .',
+    usage: 'add [-f] [-A | -u] [<path>…]',
     help: `A folder (or ".") stages every file in it that is not ignored, and the deletion of tracked files that are gone.
 
-  -f, --force   add files even if a .patchignore rule ignores them`,
-    options: { force: { type: 'boolean', short: 'f' } },
+  -A, --all      without paths: the whole work tree, from any folder (new, changed and deleted files)
+  -u, --update   only files already tracked (their changes and deletions), in the paths or the whole work tree
+  -f, --force    add files even if a .patchignore rule ignores them`,
+    options: { force: { type: 'boolean', short: 'f' }, all: { type: 'boolean', short: 'A' }, update: { type: 'boolean', short: 'u' } },
     async run(ctx, v, args) {
-      requireArgs(args, 1, 'paths to add (use "." for everything)');
-      const r = await add(await ctx.repo(), await specsFrom(ctx, args), { force: !!v.force });
+      if (v.all && v.update) throw new UsageError('-A and -u cannot be used together.');
+      if (!v.all && !v.update) requireArgs(args, 1, 'paths to add (use "." for everything here, -A for the whole work tree)');
+      const repo = await ctx.repo();
+      const specs = args.length ? await specsFrom(ctx, args) : [''];
+      const r = await add(repo, specs, { force: !!v.force, updateOnly: !!v.update });
       if (r.added.length + r.removed.length === 0) return;
       ctx.err(`staged ${r.added.length} file${r.added.length === 1 ? '' : 's'}${r.removed.length ? `, ${r.removed.length} deletion${r.removed.length === 1 ? '' : 's'}` : ''}\n`);
     },
