@@ -11,6 +11,9 @@ import { Commit, FileMode, Signature, TreeEntry, decodeCommit, decodeTree, encod
 import { Head, Refs } from './refs';
 import { DiskObjectStore, ObjectStore, TYPE_DIRS } from './store';
 
+/** Largest stored blob `readBlob` reads with a blocking call. */
+const SYNC_BLOB_MAX = 256 * 1024;
+
 export const PATCH_DIR = '.patch';
 
 export interface FlatEntry {
@@ -253,7 +256,14 @@ export class Repository {
     return t;
   }
 
+  /**
+   * A blob's content. One stored in at most 256 KiB is read with one blocking call (a thread-pool
+   * round trip per read cost more than the read: `diff` of 2,000 changed files spent a third of its
+   * time waiting for them); a larger one in the thread pool.
+   */
   async readBlob(id: string): Promise<Buffer> {
+    const size = this.store.readSync ? this.store.dataSize(id, 'blob') : 0;
+    if (size > 0 && size <= SYNC_BLOB_MAX) return this.store.readSync!(id, 'blob').body;
     return (await this.store.read(id, 'blob')).body;
   }
 
