@@ -81,7 +81,7 @@ objects are packed too. Commands keep working while gc runs in another process.`
       if (r.packed === 0) ctx.out('Nothing to pack: no loose objects, and at most one pack.\n');
       else {
         const mib = (r.packBytes / 1024 / 1024).toFixed(1);
-        ctx.out(`Packed ${r.packed} objects into one pack (${mib} MiB); removed ${r.looseRemoved} loose object${r.looseRemoved === 1 ? '' : 's'} and ${r.packsRemoved} older pack${r.packsRemoved === 1 ? '' : 's'}.\n`);
+        ctx.out(`Packed ${r.packed} object${r.packed === 1 ? '' : 's'} into one pack (${mib} MiB); removed ${r.looseRemoved} loose object${r.looseRemoved === 1 ? '' : 's'} and ${r.packsRemoved} older pack${r.packsRemoved === 1 ? '' : 's'}.\n`);
       }
     },
   },

@@ -99,7 +99,7 @@ export async function restore(repo: Repository, specs: string[], opts: { staged?
 function assertMatched(specs: string[], paths: Set<string>): void {
   for (const s of specs) {
     if (![...paths].some((p) => matchesAny(p, [s]))) {
-      throw new PatchworkError('PATH_NOT_FOUND', `Path "${s}" did not match any tracked file.`, undefined, { path: s });
+      throw new PatchworkError('PATH_NOT_FOUND', `Path "${s || '.'}" did not match any tracked file.`, undefined, { path: s });
     }
   }
 }
@@ -112,7 +112,7 @@ export async function remove(repo: Repository, specs: string[], opts: { cached?:
     const paths: string[] = [];
     for (const s of specs) {
       const matched = [...ix.entries.keys(), ...ix.conflicts.keys()].filter((p) => matchesAny(p, [s]));
-      if (!matched.length) throw new PatchworkError('PATH_NOT_FOUND', `Path "${s}" did not match any tracked file.`, undefined, { path: s });
+      if (!matched.length) throw new PatchworkError('PATH_NOT_FOUND', `Path "${s || '.'}" did not match any tracked file.`, undefined, { path: s });
       if (!opts.recursive && !matched.includes(s)) {
         throw new PatchworkError('INVALID_ARGUMENT', `Not removing folder "${s}" without -r.`, `Use \`patchwork rm -r ${s}\`.`, { path: s });
       }
