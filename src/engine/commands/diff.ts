@@ -46,9 +46,9 @@ export function formatPatch(path: string, old: (Side & { body: Buffer }) | undef
     lines.push(`Binary files ${a} and ${b} differ`);
     return { patch: lines.join('\n') + '\n', binary };
   }
-  const oldText = old ? old.body.toString('utf8') : '';
-  const p = structuredPatch(a, b, oldText, neu ? neu.body.toString('utf8') : '', '', '', { context: 3 });
-  // No hunk (an empty file added or removed): git writes no ---/+++ lines either.
+  if (!old || !neu) return { patch: wholeFile(lines, a, b, old ? '-' : '+', (old ?? neu)!.body), binary };
+  const oldText = old.body.toString('utf8');
+  const p = structuredPatch(a, b, oldText, neu.body.toString('utf8'), '', '', { context: 3 });
   if (!p.hunks.length) return { patch: lines.join('\n') + '\n', binary };
   lines.push(`--- ${a}`, `+++ ${b}`);
   const oldLines = oldText.split('\n');
@@ -72,6 +72,25 @@ export function formatPatch(path: string, old: (Side & { body: Buffer }) | undef
     for (const l of h.lines) lines.push(l); // not push(...h.lines): a hunk of a large file overflows the stack
   }
   return { patch: lines.join('\n') + '\n', binary };
+}
+
+/**
+ * The patch of a file added (`+`) or deleted (`-`) whole: one hunk of all its lines, made directly
+ * (what jsdiff answers, without diffing against nothing: `show` of a 20,000-file first commit).
+ * An empty file has no hunk, and then git writes no `---`/`+++` lines either.
+ */
+function wholeFile(lines: string[], a: string, b: string, sign: '+' | '-', body: Buffer): string {
+  const text = body.toString('utf8');
+  if (text) {
+    const content = text.split('\n');
+    const noNewline = content[content.length - 1] !== '';
+    if (!noNewline) content.pop();
+    const range = content.length === 1 ? '1' : `1,${content.length}`;
+    lines.push(`--- ${a}`, `+++ ${b}`, sign === '+' ? `@@ -0,0 +${range} @@` : `@@ -${range} +0,0 @@`);
+    for (const l of content) lines.push(sign + l);
+    if (noNewline) lines.push('\\ No newline at end of file');
+  }
+  return lines.join('\n') + '\n';
 }
 
 async function load(repo: Repository, s: Side | undefined): Promise<(Side & { body: Buffer }) | undefined> {
