@@ -85,7 +85,7 @@ test('objects exported into a sha256 git repository pass git fsck --strict and s
   assert.equal(git(gitDir, 'show', `${tip}:src/lib/deep/file.ts`), 'export const x = 2;\n');
 });
 
-test('diff --staged prints what git diff --staged --no-renames prints, byte for byte', async () => {
+test('diff (work tree, --staged, HEAD, --staged HEAD) prints what git diff --no-renames prints, byte for byte', async () => {
   fixedEnv();
   const [p, g] = [tmp(), tmp()];
   const numbered = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `    line ${from + i}\n`).join('');
@@ -119,4 +119,9 @@ test('diff --staged prints what git diff --staged --no-renames prints, byte for 
   assert.match(expected, /@@ -3,7 \+3,7 @@ int first\(void\) \{\n/); // the scenario has what it is meant to
   assert.match(expected, /@@ -35,6 \+35,7 @@ function a{71}\n/);
   assert.equal((await ok(p, 'diff', '--staged')).out, expected);
+  // An edit on top, not staged: the work tree against the index, and against HEAD (every change).
+  for (const d of [p, g]) write(d, 'added.txt', 'new\nfile\nedited after staging\n');
+  for (const args of [[], ['HEAD'], ['--staged', 'HEAD']]) {
+    assert.equal((await ok(p, 'diff', ...args)).out, git(g, 'diff', '--no-renames', ...args), `diff ${args.join(' ')}`);
+  }
 });

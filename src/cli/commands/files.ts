@@ -1,4 +1,4 @@
-import { add, diffRevisions, diffStaged, diffWorktree, remove, restore, status, toRepoPath, FileDiff } from '../../engine';
+import { add, diffRevisions, diffStaged, diffWorktree, diffWorktreeAgainst, remove, restore, status, toRepoPath, FileDiff } from '../../engine';
 import { CliCommand, CliContext, UsageError, bold, cyan, green, red, requireArgs } from '../cli';
 
 async function specsFrom(ctx: CliContext, args: string[]): Promise<string[]> {
@@ -126,8 +126,8 @@ export const fileCommands: CliCommand[] = [
     summary: 'Show changes as a unified diff.',
     usage: 'diff [--staged] [<rev> [<rev>]] [-- <path>…]',
     help: `  (no revision)     work tree against the staging area
-  --staged, --cached  staging area against HEAD
-  <rev>             that revision against HEAD
+  --staged, --cached  staging area against HEAD (or against <rev>)
+  <rev>             that revision against the work tree (diff HEAD: every uncommitted change)
   <rev1> <rev2>     between two revisions
   --stat            only list the changed files`,
     options: { staged: { type: 'boolean' }, cached: { type: 'boolean' }, stat: { type: 'boolean' } },
@@ -141,8 +141,8 @@ export const fileCommands: CliCommand[] = [
       if (revs.length > 2) throw new UsageError('diff takes at most two revisions.');
       let diffs: FileDiff[];
       if (revs.length === 2) diffs = await diffRevisions(repo, revs[0], revs[1], specs);
-      else if (revs.length === 1) diffs = await diffRevisions(repo, revs[0], 'HEAD', specs);
-      else if (v.staged || v.cached) diffs = await diffStaged(repo, specs);
+      else if (v.staged || v.cached) diffs = await diffStaged(repo, specs, revs[0]);
+      else if (revs.length === 1) diffs = await diffWorktreeAgainst(repo, revs[0], specs);
       else diffs = await diffWorktree(repo, specs);
       if (v.stat) for (const d of diffs) ctx.out(`${d.status.padEnd(9)} ${d.path}${d.binary ? ' (binary)' : ''}\n`);
       else printDiff(ctx, diffs);

@@ -144,10 +144,31 @@ export async function diffWorktree(repo: Repository, specs?: string[]): Promise<
   return diffSides(repo, pairs);
 }
 
-/** HEAD against the index (`diff --staged`). */
-export async function diffStaged(repo: Repository, specs?: string[]): Promise<FileDiff[]> {
-  const head = await repo.commitTree(await repo.headCommit());
-  return diffSides(repo, treePairs(head, indexFlat(await repo.readIndex()), specs));
+/** A revision (default HEAD) against the index (`diff --staged [<rev>]`). */
+export async function diffStaged(repo: Repository, specs?: string[], rev?: string): Promise<FileDiff[]> {
+  const base = await repo.commitTree(rev === undefined ? await repo.headCommit() : await resolveRevision(repo, rev));
+  return diffSides(repo, treePairs(base, indexFlat(await repo.readIndex()), specs));
+}
+
+/**
+ * A revision against the work tree's tracked files (`diff <rev>`, as git's: `diff HEAD` shows every
+ * uncommitted change, staged or not). Untracked files are not part of it.
+ */
+export async function diffWorktreeAgainst(repo: Repository, rev: string, specs?: string[]): Promise<FileDiff[]> {
+  const base = await repo.commitTree(await resolveRevision(repo, rev));
+  const ix = await repo.readIndex();
+  const wt = await worktreeState(repo, ix, specs);
+  const current: FlatTree = indexFlat(ix);
+  for (const [path, cur] of wt.modified) current.set(path, cur);
+  for (const path of wt.deleted) current.delete(path);
+  const pairs = treePairs(base, current, specs);
+  // A changed file's content is in the work tree, not the store.
+  for (const pair of pairs) {
+    if (!pair.new || !wt.modified.has(pair.path)) continue;
+    const { body } = await readWorktreeBlob(repo.root, pair.path, lstatOrUndefined(repo.root, pair.path)!);
+    pair.new = { ...pair.new, body };
+  }
+  return diffSides(repo, pairs);
 }
 
 /** Between two revisions. */
