@@ -96,6 +96,7 @@ test('diff (work tree, --staged, HEAD, --staged HEAD) prints what git diff --no-
     'no-newline.txt': 'last line without a newline',
     'empty-gone.txt': '',
     'script.sh': '#!/bin/sh\necho hi\n',
+    'assets/logo.bin': '\0\x01binary\n',
   };
   for (const d of [p, g]) for (const [path, text] of Object.entries(before)) write(d, path, text);
   await ok(p, 'init', 'diffs');
@@ -110,6 +111,9 @@ test('diff (work tree, --staged, HEAD, --staged HEAD) prints what git diff --no-
     write(d, 'added.txt', 'new\nfile\n');
     write(d, 'empty-added.txt', '');
     chmodSync(join(d, 'script.sh'), 0o755);
+    write(d, 'assets/logo.bin', '\0\x01binary, longer now\n');
+    // A long path (cut from the left in --stat) with more lines than the graph has columns.
+    write(d, 'src/a/path/long/enough/to/be/cut/from/the/left/in/the/name/column/of/the/stat.txt', numbered(1, 150));
   }
   await ok(p, 'rm', 'gone.txt', 'empty-gone.txt');
   await ok(p, 'add', '.');
@@ -121,7 +125,7 @@ test('diff (work tree, --staged, HEAD, --staged HEAD) prints what git diff --no-
   assert.equal((await ok(p, 'diff', '--staged')).out, expected);
   // An edit on top, not staged: the work tree against the index, and against HEAD (every change).
   for (const d of [p, g]) write(d, 'added.txt', 'new\nfile\nedited after staging\n');
-  for (const args of [[], ['HEAD'], ['--staged', 'HEAD']]) {
+  for (const args of [[], ['HEAD'], ['--staged', 'HEAD'], ['--stat'], ['--stat', 'HEAD'], ['--staged', '--stat']]) {
     assert.equal((await ok(p, 'diff', ...args)).out, git(g, 'diff', '--no-renames', ...args), `diff ${args.join(' ')}`);
   }
 });

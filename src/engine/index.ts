@@ -35,7 +35,7 @@ export { listBranches, createBranch, deleteBranch, renameBranch, listTags, creat
 export type { BranchInfo } from './commands/branch';
 export { walkLog, ancestors, isAncestor, lookupPath } from './commands/log';
 export type { LogEntry, LogOptions } from './commands/log';
-export { diffWorktree, diffWorktreeAgainst, diffStaged, diffRevisions, diffCommit, commitChanges, formatPatch, isBinary } from './commands/diff';
+export { diffWorktree, diffWorktreeAgainst, diffStaged, diffRevisions, diffCommit, diffStat, formatPatch, isBinary } from './commands/diff';
 export type { FileDiff } from './commands/diff';
 export { fsck } from './commands/fsck';
 export { gc } from './commands/gc';

@@ -1,5 +1,6 @@
 import { add, diffRevisions, diffStaged, diffWorktree, diffWorktreeAgainst, remove, restore, status, toRepoPath, FileDiff } from '../../engine';
 import { CliCommand, CliContext, UsageError, bold, cyan, green, red, requireArgs } from '../cli';
+import { formatDiffStat, statWidth } from '../format';
 
 async function specsFrom(ctx: CliContext, args: string[]): Promise<string[]> {
   const repo = await ctx.repo();
@@ -129,7 +130,7 @@ export const fileCommands: CliCommand[] = [
   --staged, --cached  staging area against HEAD (or against <rev>)
   <rev>             that revision against the work tree (diff HEAD: every uncommitted change)
   <rev1> <rev2>     between two revisions
-  --stat            only list the changed files`,
+  --stat            a summary per file, as git's (lines added and deleted)`,
     options: { staged: { type: 'boolean' }, cached: { type: 'boolean' }, stat: { type: 'boolean' } },
     keepDashDash: true,
     async run(ctx, v, args) {
@@ -144,7 +145,7 @@ export const fileCommands: CliCommand[] = [
       else if (v.staged || v.cached) diffs = await diffStaged(repo, specs, revs[0]);
       else if (revs.length === 1) diffs = await diffWorktreeAgainst(repo, revs[0], specs);
       else diffs = await diffWorktree(repo, specs);
-      if (v.stat) for (const d of diffs) ctx.out(`${d.status.padEnd(9)} ${d.path}${d.binary ? ' (binary)' : ''}\n`);
+      if (v.stat) ctx.out(formatDiffStat(diffs, statWidth()));
       else printDiff(ctx, diffs);
     },
   },

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PatchworkError, commit, commitChanges, diffCommit, logGraph, readMergeMessage, resolveRevision, summaryLine, toRepoPath, walkLog } from '../../engine';
+import { PatchworkError, commit, diffCommit, logGraph, readMergeMessage, resolveRevision, summaryLine, toRepoPath, walkLog } from '../../engine';
 import { CliCommand, UsageError, str, yellow } from '../cli';
-import { decorations, formatCommitHeader } from '../format';
+import { decorations, formatCommitHeader, formatDiffStat, statWidth } from '../format';
 import { printDiff } from './files';
 
 export const historyCommands: CliCommand[] = [
@@ -111,13 +111,9 @@ export const historyCommands: CliCommand[] = [
       const id = await resolveRevision(repo, str(args[0]) ?? 'HEAD');
       const c = await repo.readCommit(id);
       ctx.out(formatCommitHeader(id, c, (await decorations(repo)).get(id), (s) => yellow(ctx.color, s)));
-      if (v.stat) {
-        // The files only: nothing is read or diffed for them.
-        const changes = await commitChanges(repo, id);
-        if (changes.length) ctx.out('\n');
-        for (const d of changes) ctx.out(` ${d.status.padEnd(9)} ${d.path}\n`);
-      } else {
-        const diffs = await diffCommit(repo, id);
+      const diffs = await diffCommit(repo, id);
+      if (v.stat) ctx.out(`${diffs.length ? '\n' : ''}${formatDiffStat(diffs, statWidth())}`);
+      else {
         if (diffs.length) ctx.out('\n');
         printDiff(ctx, diffs);
       }

@@ -20,8 +20,8 @@ export interface FileDiff {
   old?: Side;
   new?: Side;
   binary: boolean;
-  /** Unified diff in git's format, headers included. */
-  patch: string;
+  /** Unified diff in git's format, headers included (made when first read). */
+  readonly patch: string;
 }
 
 /** Git's heuristic: a NUL byte in the first 8000 bytes means binary. */
@@ -102,10 +102,47 @@ export async function diffSides(repo: Repository, pairs: { path: string; old?: S
   const out: FileDiff[] = [];
   for (const { path, old, new: neu } of pairs.sort((x, y) => (x.path < y.path ? -1 : 1))) {
     const [o, n] = await Promise.all([load(repo, old), load(repo, neu)]);
-    const { patch, binary } = formatPatch(path, o, n);
-    out.push({ path, status: !o ? 'added' : !n ? 'deleted' : 'modified', old: o, new: n, binary, patch });
+    const binary = (!!o && isBinary(o.body)) || (!!n && isBinary(n.body));
+    // The patch text is made only if asked for (`--stat` of a 20,000-file first commit never does).
+    let patch: string | undefined;
+    out.push({
+      path,
+      status: !o ? 'added' : !n ? 'deleted' : 'modified',
+      old: o,
+      new: n,
+      binary,
+      get patch() {
+        return (patch ??= formatPatch(path, o, n).patch);
+      },
+    });
   }
   return out;
+}
+
+/** Lines in a file's content, as a patch counts them (a last line without a newline counts). */
+function lineCount(body: Buffer): number {
+  if (!body.length) return 0;
+  let n = 0;
+  for (let i = body.indexOf(10); i >= 0; i = body.indexOf(10, i + 1)) n++;
+  return body[body.length - 1] === 10 ? n : n + 1;
+}
+
+/** Lines added and deleted, the numbers of git's `--stat` (0 and 0 for a binary file). */
+export function diffStat(d: FileDiff): { added: number; deleted: number } {
+  if (d.binary) return { added: 0, deleted: 0 };
+  if (!d.old?.body || !d.new?.body) {
+    const n = lineCount((d.old ?? d.new)?.body ?? Buffer.alloc(0));
+    return d.old ? { added: 0, deleted: n } : { added: n, deleted: 0 };
+  }
+  let added = 0;
+  let deleted = 0;
+  let inHunks = false;
+  for (const l of d.patch.split('\n')) {
+    if (l.startsWith('@@')) inHunks = true;
+    else if (inHunks && l[0] === '+') added++;
+    else if (inHunks && l[0] === '-') deleted++;
+  }
+  return { added, deleted };
 }
 
 function treePairs(a: Map<string, FlatEntry>, b: Map<string, FlatEntry>, specs?: string[]) {
@@ -177,20 +214,9 @@ export async function diffRevisions(repo: Repository, a: string, b: string, spec
   return diffSides(repo, treePairs(ta, tb, specs));
 }
 
-async function commitPairs(repo: Repository, id: string) {
-  const c = await repo.readCommit(id);
-  const [ta, tb] = await Promise.all([repo.commitTree(c.parents[0]), repo.flattenTree(c.tree)]);
-  return treePairs(ta, tb);
-}
-
 /** A commit against its first parent (what `show` prints). */
 export async function diffCommit(repo: Repository, id: string): Promise<FileDiff[]> {
-  return diffSides(repo, await commitPairs(repo, id));
-}
-
-/** The files a commit changed against its first parent, in path order, without reading them (`show --stat`). */
-export async function commitChanges(repo: Repository, id: string): Promise<{ path: string; status: FileDiff['status'] }[]> {
-  return (await commitPairs(repo, id))
-    .sort((x, y) => (x.path < y.path ? -1 : 1))
-    .map(({ path, old, new: neu }) => ({ path, status: !old ? 'added' : !neu ? 'deleted' : 'modified' }));
+  const c = await repo.readCommit(id);
+  const [ta, tb] = await Promise.all([repo.commitTree(c.parents[0]), repo.flattenTree(c.tree)]);
+  return diffSides(repo, treePairs(ta, tb));
 }
