@@ -114,14 +114,22 @@ test('diff (work tree, --staged, HEAD, --staged HEAD) prints what git diff --no-
     write(d, 'assets/logo.bin', '\0\x01binary, longer now\n');
     // A long path (cut from the left in --stat) with more lines than the graph has columns.
     write(d, 'src/a/path/long/enough/to/be/cut/from/the/left/in/the/name/column/of/the/stat.txt', numbered(1, 150));
+    // Names git quotes (a double quote, a tab), and one it prints as it is with core.quotePath off.
+    write(d, 'say "hi".txt', 'hi\n');
+    write(d, 'tab\tname.txt', 'tab\n');
+    write(d, 'ünï.txt', 'unicode\n');
   }
+  git(g, 'config', 'core.quotePath', 'false');
   await ok(p, 'rm', 'gone.txt', 'empty-gone.txt');
   await ok(p, 'add', '.');
   git(g, 'rm', '-q', 'gone.txt', 'empty-gone.txt');
   git(g, 'add', '-A');
+  assert.equal((await ok(p, 'status', '--short')).out, git(g, 'status', '--short', '--no-renames'));
   const expected = git(g, 'diff', '--staged', '--no-renames'); // Patchwork does not detect renames
   assert.match(expected, /@@ -3,7 \+3,7 @@ int first\(void\) \{\n/); // the scenario has what it is meant to
   assert.match(expected, /@@ -35,6 \+35,7 @@ function a{71}\n/);
+  assert.match(expected, /diff --git "a\/say \\"hi\\".txt" "b\/say \\"hi\\".txt"\n/);
+  assert.match(expected, /diff --git "a\/tab\\tname.txt" "b\/tab\\tname.txt"\n/);
   assert.equal((await ok(p, 'diff', '--staged')).out, expected);
   // An edit on top, not staged: the work tree against the index, and against HEAD (every change).
   for (const d of [p, g]) write(d, 'added.txt', 'new\nfile\nedited after staging\n');

@@ -1,4 +1,4 @@
-import { Commit, FileDiff, HEADS, Repository, TAGS, diffStat, formatSignature } from '../engine';
+import { Commit, FileDiff, HEADS, Repository, TAGS, diffStat, formatSignature, quotePath } from '../engine';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -52,7 +52,7 @@ export function statWidth(): number {
 export function formatDiffStat(diffs: readonly FileDiff[], width: number): string {
   if (!diffs.length) return '';
   const decimalWidth = (n: number) => String(n).length;
-  const files = diffs.map((d) => ({ name: d.path, binary: d.binary ? { from: d.old?.body?.length ?? 0, to: d.new?.body?.length ?? 0 } : undefined, ...diffStat(d) }));
+  const files = diffs.map((d) => ({ name: quotePath(d.path), binary: d.binary ? { from: d.old?.body?.length ?? 0, to: d.new?.body?.length ?? 0 } : undefined, ...diffStat(d) }));
   let maxChange = 0;
   let maxLen = 0;
   let numberWidth = 0;

@@ -19,7 +19,7 @@ export type { IndexEntry, Conflict } from './index-file';
 export { getConfigValue, setConfigValue } from './config';
 export type { RepoConfig } from './config';
 export { toRepoPath, matchesSpec } from './pathspec';
-export { pathComponentProblem } from './paths';
+export { pathComponentProblem, quotePath } from './paths';
 export { resolveRevision } from './revparse';
 export { add } from './commands/add';
 export type { AddResult } from './commands/add';

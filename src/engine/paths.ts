@@ -26,3 +26,15 @@ export function assertValidRepoPath(path: string): void {
   if (path.length > 4096) throw new PatchworkError('INVALID_PATH', 'Path is longer than 4096 characters.', undefined, { path });
   for (const part of path.split('/')) assertValidPathComponent(part, `"${path}"`);
 }
+
+const ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r', '"': '\\"', '\\': '\\\\' };
+
+/**
+ * A path as git prints it with core.quotePath off: as it is, or in double quotes with C escapes when
+ * it holds a control character, a double quote or a backslash, so one path stays one line and one
+ * field. Other characters, non-ASCII ones included, are printed as they are.
+ */
+export function quotePath(path: string): string {
+  if (!/[\x00-\x1f\x7f"\\]/.test(path)) return path;
+  return `"${path.replace(/[\x00-\x1f\x7f"\\]/g, (c) => ESCAPES[c] ?? `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)}"`;
+}

@@ -1,4 +1,4 @@
-import { add, diffRevisions, diffStaged, diffWorktree, diffWorktreeAgainst, remove, restore, status, toRepoPath, FileDiff } from '../../engine';
+import { add, quotePath, diffRevisions, diffStaged, diffWorktree, diffWorktreeAgainst, remove, restore, status, toRepoPath, FileDiff } from '../../engine';
 import { CliCommand, CliContext, UsageError, bold, cyan, green, red, requireArgs } from '../cli';
 import { formatDiffStat, statWidth } from '../format';
 
@@ -90,7 +90,7 @@ export const fileCommands: CliCommand[] = [
         for (const c of s.staged) rows.set(c.path, [letter[c.kind], ' ']);
         for (const c of s.unstaged) rows.set(c.path, [rows.get(c.path)?.[0] ?? ' ', letter[c.kind]]);
         for (const p of s.untracked) rows.set(p, ['?', '?']);
-        for (const [p, [x, y]] of [...rows].sort(([a], [b]) => (a < b ? -1 : 1))) ctx.out(`${green(ctx.color, x)}${red(ctx.color, y)} ${p}\n`);
+        for (const [p, [x, y]] of [...rows].sort(([a], [b]) => (a < b ? -1 : 1))) ctx.out(`${green(ctx.color, x)}${red(ctx.color, y)} ${quotePath(p)}\n`);
         return;
       }
       const h = s.head;
@@ -99,23 +99,23 @@ export const fileCommands: CliCommand[] = [
       const label = { added: 'new file:   ', modified: 'modified:   ', deleted: 'deleted:    ' } as const;
       if (s.conflicts.length) {
         ctx.out('\nUnmerged paths:\n  (fix the conflicts, then "patchwork add <file>" to mark them resolved)\n');
-        for (const c of s.conflicts) ctx.out(red(ctx.color, `\tboth modified:   ${c.path}`) + '\n');
+        for (const c of s.conflicts) ctx.out(red(ctx.color, `\tboth modified:   ${quotePath(c.path)}`) + '\n');
       }
       if (s.staged.length) {
         ctx.out('\nChanges to be committed:\n  (use "patchwork restore --staged <file>…" to unstage)\n');
-        for (const c of s.staged) ctx.out(green(ctx.color, `\t${label[c.kind]}${c.path}`) + '\n');
+        for (const c of s.staged) ctx.out(green(ctx.color, `\t${label[c.kind]}${quotePath(c.path)}`) + '\n');
       }
       if (s.unstaged.length) {
         ctx.out('\nChanges not staged for commit:\n  (use "patchwork add <file>…" to stage, "patchwork restore <file>…" to discard)\n');
-        for (const c of s.unstaged) ctx.out(red(ctx.color, `\t${label[c.kind]}${c.path}`) + '\n');
+        for (const c of s.unstaged) ctx.out(red(ctx.color, `\t${label[c.kind]}${quotePath(c.path)}`) + '\n');
       }
       if (s.untracked.length) {
         ctx.out('\nUntracked files:\n  (use "patchwork add <file>…" to include them in what will be committed)\n');
-        for (const p of s.untracked) ctx.out(red(ctx.color, `\t${p}`) + '\n');
+        for (const p of s.untracked) ctx.out(red(ctx.color, `\t${quotePath(p)}`) + '\n');
       }
       if (s.unstorable.length) {
         ctx.out(`\nNot storable (reserved or invalid names, never added):\n`);
-        for (const p of s.unstorable) ctx.out(`\t${p}\n`);
+        for (const p of s.unstorable) ctx.out(`\t${quotePath(p)}\n`);
       }
       if (!s.conflicts.length && !s.staged.length && !s.unstaged.length && !s.untracked.length) {
         ctx.out(h.id ? '\nnothing to commit, working tree clean\n' : '\nnothing to commit (create files and use "patchwork add" to track them)\n');

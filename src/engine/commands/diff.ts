@@ -2,6 +2,7 @@ import { structuredPatch } from 'diff';
 import { FileMode } from '../objects';
 import { Index } from '../index-file';
 import { matchesAny } from '../pathspec';
+import { quotePath } from '../paths';
 import { FlatEntry, FlatTree, Repository } from '../repository';
 import { resolveRevision } from '../revparse';
 import { lstatOrUndefined, readWorktreeBlob } from '../worktree';
@@ -32,7 +33,7 @@ export function isBinary(body: Buffer): boolean {
 const short = (id: string | undefined) => (id ? id.slice(0, 7) : '0000000');
 
 export function formatPatch(path: string, old: (Side & { body: Buffer }) | undefined, neu: (Side & { body: Buffer }) | undefined): { patch: string; binary: boolean } {
-  const lines = [`diff --git a/${path} b/${path}`];
+  const lines = [`diff --git ${quotePath(`a/${path}`)} ${quotePath(`b/${path}`)}`];
   if (!old && neu) lines.push(`new file mode ${neu.mode}`);
   else if (old && !neu) lines.push(`deleted file mode ${old.mode}`);
   else if (old && neu && old.mode !== neu.mode) lines.push(`old mode ${old.mode}`, `new mode ${neu.mode}`);
@@ -40,17 +41,17 @@ export function formatPatch(path: string, old: (Side & { body: Buffer }) | undef
   if (old?.id !== neu?.id) lines.push(`index ${short(old?.id)}..${short(neu?.id)}${sameMode ? ` ${old!.mode}` : ''}`);
   const binary = (!!old && isBinary(old.body)) || (!!neu && isBinary(neu.body));
   if (old?.id === neu?.id) return { patch: lines.join('\n') + '\n', binary };
-  const a = old ? `a/${path}` : '/dev/null';
-  const b = neu ? `b/${path}` : '/dev/null';
+  const a = old ? quotePath(`a/${path}`) : '/dev/null';
+  const b = neu ? quotePath(`b/${path}`) : '/dev/null';
   if (binary) {
     lines.push(`Binary files ${a} and ${b} differ`);
     return { patch: lines.join('\n') + '\n', binary };
   }
-  if (!old || !neu) return { patch: wholeFile(lines, a, b, old ? '-' : '+', (old ?? neu)!.body), binary };
+  if (!old || !neu) return { patch: wholeFile(lines, fileLines(a, b), old ? '-' : '+', (old ?? neu)!.body), binary };
   const oldText = old.body.toString('utf8');
   const p = structuredPatch(a, b, oldText, neu.body.toString('utf8'), '', '', { context: 3 });
   if (!p.hunks.length) return { patch: lines.join('\n') + '\n', binary };
-  lines.push(`--- ${a}`, `+++ ${b}`);
+  lines.push(...fileLines(a, b));
   const oldLines = oldText.split('\n');
   // What git puts after a hunk's `@@ … @@` by default: the nearest line above the hunk (in the old
   // file) that starts with a letter, `_` or `$`, cut to 80 bytes, without trailing whitespace. Each
@@ -74,19 +75,25 @@ export function formatPatch(path: string, old: (Side & { body: Buffer }) | undef
   return { patch: lines.join('\n') + '\n', binary };
 }
 
+/** The `---` and `+++` lines; git ends one with a tab when its name holds a space. */
+function fileLines(a: string, b: string): [string, string] {
+  const tab = (name: string) => (name.includes(' ') ? `${name}\t` : name);
+  return [`--- ${tab(a)}`, `+++ ${tab(b)}`];
+}
+
 /**
  * The patch of a file added (`+`) or deleted (`-`) whole: one hunk of all its lines, made directly
  * (what jsdiff answers, without diffing against nothing: `show` of a 20,000-file first commit).
  * An empty file has no hunk, and then git writes no `---`/`+++` lines either.
  */
-function wholeFile(lines: string[], a: string, b: string, sign: '+' | '-', body: Buffer): string {
+function wholeFile(lines: string[], names: [string, string], sign: '+' | '-', body: Buffer): string {
   const text = body.toString('utf8');
   if (text) {
     const content = text.split('\n');
     const noNewline = content[content.length - 1] !== '';
     if (!noNewline) content.pop();
     const range = content.length === 1 ? '1' : `1,${content.length}`;
-    lines.push(`--- ${a}`, `+++ ${b}`, sign === '+' ? `@@ -0,0 +${range} @@` : `@@ -${range} +0,0 @@`);
+    lines.push(...names, sign === '+' ? `@@ -0,0 +${range} @@` : `@@ -${range} +0,0 @@`);
     for (const l of content) lines.push(sign + l);
     if (noNewline) lines.push('\\ No newline at end of file');
   }
