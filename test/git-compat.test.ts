@@ -83,6 +83,12 @@ test('objects exported into a sha256 git repository pass git fsck --strict and s
   assert.deepEqual(gitLog, ours);
   assert.equal(git(gitDir, 'cat-file', '-t', tip).trim(), 'commit');
   assert.equal(git(gitDir, 'show', `${tip}:src/lib/deep/file.ts`), 'export const x = 2;\n');
+  // log itself, with diffs and stats, as git prints it (decorations on, as ours always are; paths
+  // quoted as with core.quotePath off, as ours are).
+  git(gitDir, 'config', 'core.quotePath', 'false');
+  for (const args of [[], ['-p'], ['--stat'], ['-p', '--stat'], ['--oneline', '--stat'], ['--oneline', '-p'], ['-p', '--', 'src']]) {
+    assert.equal((await ok(dir, 'log', ...args)).out, git(gitDir, 'log', '--decorate', ...args), `log ${args.join(' ')}`);
+  }
 });
 
 test('diff (work tree, --staged, HEAD, --staged HEAD) prints what git diff --no-renames prints, byte for byte', async () => {

@@ -31,7 +31,7 @@ export function formatCommitHeader(id: string, c: Commit, decor: string[] | unde
   lines.push(`Author: ${c.author.name} <${c.author.email}>`);
   lines.push(`Date:   ${gitDate(c.author.timestamp, c.author.tzOffset)}`);
   lines.push('');
-  for (const l of c.message.replace(/\n$/, '').split('\n')) lines.push(l ? `    ${l}` : '');
+  for (const l of c.message.replace(/\n$/, '').split('\n')) lines.push(`    ${l}`); // blank lines too, as git indents them
   return lines.join('\n') + '\n';
 }
 

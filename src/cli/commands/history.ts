@@ -32,13 +32,15 @@ export const historyCommands: CliCommand[] = [
   {
     name: 'log',
     summary: 'Show commit history.',
-    usage: 'log [--oneline] [--graph] [-n <count>] [<rev>…] [-- <path>]',
+    usage: 'log [--oneline] [--graph] [-p] [--stat] [-n <count>] [<rev>…] [-- <path>]',
     help: `  --oneline        one line per commit: short id and summary
   --graph          draw the commit graph next to the commits (in topological order)
+  -p, --patch      each commit's diff against its first parent (none for merges)
+  --stat           each commit's diffstat (none for merges)
   -n <count>       show at most this many commits
   <rev>            start from these revisions instead of HEAD; a..b shows what b has that a has not
   -- <path>        only commits that change this file or folder`,
-    options: { oneline: { type: 'boolean' }, graph: { type: 'boolean' }, 'max-count': { type: 'string', short: 'n' } },
+    options: { oneline: { type: 'boolean' }, graph: { type: 'boolean' }, patch: { type: 'boolean', short: 'p' }, stat: { type: 'boolean' }, 'max-count': { type: 'string', short: 'n' } },
     keepDashDash: true,
     async run(ctx, v, args) {
       const repo = await ctx.repo();
@@ -76,6 +78,7 @@ export const historyCommands: CliCommand[] = [
       const path = paths.length ? toRepoPath(repo.root, ctx.cwd, paths[0]) : undefined;
       if (v.graph) {
         if (path !== undefined) throw new UsageError('log --graph does not follow a path; leave out the path or --graph.');
+        if (v.patch || v.stat) throw new UsageError('log --graph does not show diffs; leave out -p/--stat or --graph.');
         for (const row of await logGraph(repo, { revs: include, exclude, limit })) {
           if (!row.id || !row.commit) ctx.out(`${row.graph}\n`);
           else if (v.oneline) {
@@ -97,6 +100,13 @@ export const historyCommands: CliCommand[] = [
           ctx.out(`${first ? '' : '\n'}${formatCommitHeader(id, c, names, (s) => yellow(ctx.color, s))}`);
         }
         first = false;
+        // -p / --stat as git lays them out; a merge shows neither (as git's log without -m).
+        if ((!v.patch && !v.stat) || c.parents.length > 1) continue;
+        const diffs = await diffCommit(repo, id, path === undefined ? undefined : [path]);
+        if (!diffs.length) continue;
+        if (!v.oneline) ctx.out(v.patch && v.stat ? '---\n' : '\n');
+        if (v.stat) ctx.out(formatDiffStat(diffs, statWidth()) + (v.patch ? '\n' : ''));
+        if (v.patch) printDiff(ctx, diffs);
       }
     },
   },

@@ -221,9 +221,9 @@ export async function diffRevisions(repo: Repository, a: string, b: string, spec
   return diffSides(repo, treePairs(ta, tb, specs));
 }
 
-/** A commit against its first parent (what `show` prints). */
-export async function diffCommit(repo: Repository, id: string): Promise<FileDiff[]> {
+/** A commit against its first parent (what `show` and `log -p` print), optionally for some paths only. */
+export async function diffCommit(repo: Repository, id: string, specs?: string[]): Promise<FileDiff[]> {
   const c = await repo.readCommit(id);
   const [ta, tb] = await Promise.all([repo.commitTree(c.parents[0]), repo.flattenTree(c.tree)]);
-  return diffSides(repo, treePairs(ta, tb));
+  return diffSides(repo, treePairs(ta, tb, specs));
 }
