@@ -432,3 +432,13 @@ test('add -A stages the whole work tree from a subfolder; add -u only what is tr
   assert.match(both.err, /-A and -u cannot be used together/);
   assert.equal((await pw(dir, 'add')).code, 2, 'no paths and no -A/-u is still a usage error');
 });
+
+test('branch -v lines the ids up after the longest name, as git does (a detached HEAD included)', async () => {
+  const dir = await repoWith({ 'a.txt': 'a\n' }, 'first commit');
+  await ok(dir, 'branch', 'a-long-feature');
+  const id = (await ok(dir, 'log', '--oneline')).out.slice(0, 7);
+  assert.equal((await ok(dir, 'branch', '-v')).out, `  a-long-feature ${id} first commit\n* main           ${id} first commit\n`);
+  assert.equal((await ok(dir, 'branch')).out, '  a-long-feature\n* main\n');
+  await ok(dir, 'checkout', id);
+  assert.equal((await ok(dir, 'branch', '-v')).out, `* (HEAD detached at ${id}) ${id} first commit\n  a-long-feature             ${id} first commit\n  main                       ${id} first commit\n`);
+});

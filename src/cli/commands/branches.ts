@@ -57,10 +57,14 @@ export const branchCommands: CliCommand[] = [
         await createBranch(repo, args[0], args[1]);
       } else {
         const head = await repo.head();
-        if (head.kind === 'detached') ctx.out(`* (HEAD detached at ${head.id.slice(0, 7)})\n`);
-        for (const b of await listBranches(repo)) {
-          const extra = v.verbose ? ` ${b.id.slice(0, 7)} ${summaryLine((await repo.readCommit(b.id)).message)}` : '';
-          ctx.out(b.current ? `* ${green(ctx.color, b.name)}${extra}\n` : `  ${b.name}${extra}\n`);
+        const rows = (await listBranches(repo)).map((b) => ({ name: b.name, id: b.id, current: b.current }));
+        if (head.kind === 'detached') rows.unshift({ name: `(HEAD detached at ${head.id.slice(0, 7)})`, id: head.id, current: true });
+        // -v lines the ids up after the longest name, as git does.
+        const width = v.verbose ? Math.max(...rows.map((r) => r.name.length)) : 0;
+        for (const r of rows) {
+          const name = r.name.padEnd(width);
+          const extra = v.verbose ? ` ${r.id.slice(0, 7)} ${summaryLine((await repo.readCommit(r.id)).message)}` : '';
+          ctx.out(r.current ? `* ${green(ctx.color, name)}${extra}\n` : `  ${name}${extra}\n`);
         }
       }
     },
